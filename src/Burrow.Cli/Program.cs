@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Burrow.Cli.Commands;
+using Burrow.Core.Diagnostics;
+
+namespace Burrow.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        try
+        {
+            RootCommand root = BuildRoot();
+            return root.Parse(args).Invoke();
+        }
+        catch (BurrowException e)
+        {
+            return Report(e);
+        }
+    }
+
+    /// <summary>Every command, one class each; the order here is the order in --help.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
+        GlobalOptions.AddTo(root);
+        root.Subcommands.Add(VersionCommand.Create());
+        return root;
+    }
+
+    /// <summary>Prints a user-facing failure as Apptainer does: an ERROR: line, then the fix, never a stack trace.</summary>
+    public static int Report(BurrowException e)
+    {
+        Log.Failure(e.Message);
+        if (e.Hint is { Length: > 0 } hint)
+        {
+            Log.Failure(hint);
+        }
+        return e.ExitCode;
+    }
+}
