@@ -47,7 +47,9 @@ public static class AsUser
         psi.Environment["LOGNAME"] = user.Name;
         psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
         psi.Environment["LANG"] = "C.UTF-8";
-        psi.Environment["BURROW_CACHEDIR"] = Path.Combine(user.Home, ".cache", "burrow-e2e");
+        // One cache per installed build, so that parallel checkouts' suites never share cache state.
+        psi.Environment["BURROW_CACHEDIR"] = Path.Combine(user.Home, ".cache", "burrow-e2e-" + Convert.ToHexString(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(E2EEnvironment.Prefix)))[..12].ToLowerInvariant());
         if (env is not null)
         {
             foreach ((string k, string v) in env)
