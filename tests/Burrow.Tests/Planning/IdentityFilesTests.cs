@@ -67,3 +67,35 @@ public class IdentityFilesTests
         Assert.Equal("/root", plan.Process.Env.Single(v => v.Name == "HOME").Value);
     }
 }
+
+public class AccountEntriesTests
+{
+    private readonly PlanFixture _f = new();
+
+    private IdentityDecision With(AccountEntries entries) =>
+        IdentityResolver.Resolve(IdentityRequest.Default, _f.User, SubordinateIds.None) with { AccountEntries = entries };
+
+    [Fact]
+    public void ImageModeKeepsTheImageFilesUntouched()
+    {
+        _f.Identity = With(AccountEntries.Image);
+        LaunchPlan plan = _f.Plan(PlanFixture.Exec("id"));
+        Assert.Empty(plan.Files);
+        Assert.Empty(plan.Warnings);
+    }
+
+    [Fact]
+    public void KeepIdAppendsOnlyWhatIsMissing()
+    {
+        _f.Identity = With(AccountEntries.CallerIfMissing);
+        LaunchPlan plan = _f.Plan(PlanFixture.Exec("id"));
+        Assert.EndsWith("\nalice:*:1000:1000:Alice:/home/alice:/bin/sh\n", plan.Files.Single(f => f.Target == "/etc/passwd").Content);
+        Assert.EndsWith("\nalice:x:1000:alice\n", plan.Files.Single(f => f.Target == "/etc/group").Content);
+
+        _f.Passwd = "root:x:0:0:root:/root:/bin/sh\nalice:x:1234:1234::/home/a:/bin/sh\n";
+        _f.Group = "root:x:0:\nusers:x:1000:\n";
+        plan = _f.Plan(PlanFixture.Exec("id"));
+        Assert.Equal(_f.Passwd, plan.Files.Single(f => f.Target == "/etc/passwd").Content);
+        Assert.Equal(_f.Group, plan.Files.Single(f => f.Target == "/etc/group").Content);
+    }
+}

@@ -15,7 +15,43 @@ public static class IdentityFiles
     /// Apptainer leaves passwd and group alone when the payload is root in a writable container:
     /// root can edit them itself there and a regenerated copy would hide its changes.
     /// </summary>
-    public static bool ShouldGenerate(IdentityDecision identity, bool writableRoot) => !(identity.IsContainerRoot && writableRoot);
+    public static bool ShouldGenerate(IdentityDecision identity, bool writableRoot) =>
+        identity.AccountEntries != AccountEntries.Image && !(identity.IsContainerRoot && writableRoot);
+
+    /// <summary>The passwd the container sees, by the identity's <see cref="AccountEntries"/> rule.</summary>
+    public static string PasswdFor(string imagePasswd, HostUser user, IdentityDecision identity) =>
+        identity.AccountEntries == AccountEntries.CallerIfMissing ? PasswdIfMissing(imagePasswd, user, identity) : Passwd(imagePasswd, user, identity);
+
+    /// <summary>The group file the container sees, by the identity's <see cref="AccountEntries"/> rule.</summary>
+    public static string GroupFor(string imageGroup, string? imagePasswd, HostUser user, IdentityDecision identity) =>
+        identity.AccountEntries == AccountEntries.CallerIfMissing
+            ? GroupIfMissing(imageGroup, user, identity)
+            : Group(imageGroup, user, identity, UserName(imagePasswd, user, identity));
+
+    /// <summary>Podman's keep-id: the image's lines stay; the caller is appended only if neither their name nor uid is there.</summary>
+    public static string PasswdIfMissing(string imagePasswd, HostUser user, IdentityDecision identity)
+    {
+        var lines = SplitLines(imagePasswd);
+        string uid = identity.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!lines.Any(l => Field(l, 0) == user.Name || Field(l, 2) == uid))
+        {
+            lines.Add(string.Join(':', user.Name, "*", uid, identity.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                user.Gecos, identity.HomeDestination, "/bin/sh"));
+        }
+        return Join(lines);
+    }
+
+    /// <summary>Podman's keep-id: a <c>name:x:gid:name</c> line only when the image lacks the gid.</summary>
+    public static string GroupIfMissing(string imageGroup, HostUser user, IdentityDecision identity)
+    {
+        var lines = SplitLines(imageGroup);
+        string gid = identity.Gid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (!lines.Any(l => Field(l, 2) == gid))
+        {
+            lines.Add($"{user.Name}:x:{gid}:{user.Name}");
+        }
+        return Join(lines);
+    }
 
     /// <summary>An existing line with the payload's uid is rewritten, else the caller's line is appended.</summary>
     public static string Passwd(string imagePasswd, HostUser user, IdentityDecision identity)

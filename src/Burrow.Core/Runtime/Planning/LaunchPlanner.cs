@@ -87,12 +87,11 @@ public static class LaunchPlanner
         {
             if (input.Image.Passwd is { } passwd)
             {
-                files.Add(new SynthesizedFile("/etc/passwd", IdentityFiles.Passwd(passwd, input.Host.User, input.Identity), IdentityFiles.FileMode));
+                files.Add(new SynthesizedFile("/etc/passwd", IdentityFiles.PasswdFor(passwd, input.Host.User, input.Identity), IdentityFiles.FileMode));
             }
             if (input.Image.Group is { } group)
             {
-                string name = IdentityFiles.UserName(input.Image.Passwd, input.Host.User, input.Identity);
-                files.Add(new SynthesizedFile("/etc/group", IdentityFiles.Group(group, input.Host.User, input.Identity, name), IdentityFiles.FileMode));
+                files.Add(new SynthesizedFile("/etc/group", IdentityFiles.GroupFor(group, input.Image.Passwd, input.Host.User, input.Identity), IdentityFiles.FileMode));
             }
         }
         if (input.Request.Hostname is { } hostname)
