@@ -25,6 +25,7 @@ public static class Program
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SifCommand.Create());
         return root;
     }
 
