@@ -32,6 +32,7 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SifCommand.Create());
         return root;
     }
 

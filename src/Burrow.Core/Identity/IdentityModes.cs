@@ -98,7 +98,7 @@ internal static class IdentityModes
                 "ask the administrator for a 65536-id range to get the full mapping";
             return RootOnly(user, FakeRootMode, warning);
         }
-        RequireBoth(user, "--fakeroot", uidRange is not null, gidRange is not null);
+        RequireBoth(user, "--fakeroot", subUid, subGid, uidRange is not null);
 
         return new IdentityDecision
         {
@@ -112,7 +112,7 @@ internal static class IdentityModes
                 Explanation =
                 [
                     $"--fakeroot: root in the container is you (uid {user.Uid}, gid {user.Gid}); ids 1… are your subordinate ranges, written by newuidmap/newgidmap",
-                    $"/etc/subuid line {uidRange.Line} ({uidRange}) and /etc/subgid line {gidRange.Line} ({gidRange}) chosen as Apptainer does: a range of exactly 65536 first, else the largest larger one",
+                    $"{subUid.FileName} line {uidRange.Line} ({uidRange}) and {subGid.FileName} line {gidRange.Line} ({gidRange}) chosen as Apptainer does: a range of exactly 65536 first, else the largest larger one",
                 ],
             },
             Uid = 0,
@@ -159,9 +159,9 @@ internal static class IdentityModes
                 Warnings = [warning],
             };
         }
-        RequireBoth(user, mode, uidRanges is not null, gidRanges is not null);
-        uint maxUid = NamespaceLimit(mode, request.Size, IdMaps.Total(uidRanges!), "/etc/subuid");
-        uint maxGid = NamespaceLimit(mode, request.Size, IdMaps.Total(gidRanges!), "/etc/subgid");
+        RequireBoth(user, mode, subUid, subGid, uidRanges is not null);
+        uint maxUid = NamespaceLimit(mode, request.Size, IdMaps.Total(uidRanges!), subUid.FileName);
+        uint maxGid = NamespaceLimit(mode, request.Size, IdMaps.Total(gidRanges!), subGid.FileName);
 
         return new IdentityDecision
         {
@@ -175,7 +175,7 @@ internal static class IdentityModes
                 Explanation =
                 [
                     $"{mode}: your uid {user.Uid} appears as {uid} and your gid {user.Gid} as {gid}; the other container ids up to {maxUid} (uids) and {maxGid} (gids) come from your subordinate ranges",
-                    $"Podman's formula: 0…{uid}-1 → the range's start, {uid} → you, {uid}+1… → start+{uid}…; /etc/subuid {string.Join(", ", uidRanges!)}, /etc/subgid {string.Join(", ", gidRanges!)}",
+                    $"Podman's formula: 0…{uid}-1 → the range's start, {uid} → you, {uid}+1… → start+{uid}…; {subUid.FileName} {string.Join(", ", uidRanges!)}, {subGid.FileName} {string.Join(", ", gidRanges!)}",
                     named ? "passwd/group: your entries are added only if the image lacks them, as Podman does"
                           : "passwd/group: the image's own (uid=/gid= given, as Podman does)",
                 ],
@@ -201,9 +201,9 @@ internal static class IdentityModes
                 $"{mode} needs a range in /etc/subuid and /etc/subgid, and {user.Name} has none",
                 "ask the administrator for a range, or use --fakeroot, which maps only root (with a warning) when there is none");
         }
-        RequireBoth(user, mode, uidRanges is not null, gidRanges is not null);
-        uint uidCount = NamespaceLimit(mode, request.Size, IdMaps.Total(uidRanges!), "/etc/subuid");
-        uint gidCount = NamespaceLimit(mode, request.Size, IdMaps.Total(gidRanges!), "/etc/subgid");
+        RequireBoth(user, mode, subUid, subGid, uidRanges is not null);
+        uint uidCount = NamespaceLimit(mode, request.Size, IdMaps.Total(uidRanges!), subUid.FileName);
+        uint gidCount = NamespaceLimit(mode, request.Size, IdMaps.Total(gidRanges!), subGid.FileName);
 
         return new IdentityDecision
         {
@@ -219,7 +219,7 @@ internal static class IdentityModes
                     $"{mode}: root in the container is you (uid {user.Uid}, gid {user.Gid}); ids 1…{uidCount} (uids) and 1…{gidCount} (gids) come from your subordinate ranges",
                     request.Size is { } size
                         ? $"size={size}: the namespace holds {size} ids"
-                        : $"no size=: every subordinate id you have (/etc/subuid {string.Join(", ", uidRanges!)}, /etc/subgid {string.Join(", ", gidRanges!)})",
+                        : $"no size=: every subordinate id you have ({subUid.FileName} {string.Join(", ", uidRanges!)}, {subGid.FileName} {string.Join(", ", gidRanges!)})",
                 ],
             },
             Uid = 0,
@@ -252,12 +252,13 @@ internal static class IdentityModes
     };
 
     /// <summary>newuidmap and newgidmap are written together; half a mapping would give files owners the other map cannot name.</summary>
-    private static void RequireBoth(HostUser user, string mode, bool hasUid, bool hasGid)
+    private static void RequireBoth(HostUser user, string mode, SubordinateIdEntries subUid, SubordinateIdEntries subGid, bool hasUid)
     {
+        bool hasGid = subGid.Ranges.Count > 0;
         if (hasUid != hasGid)
         {
-            string has = hasUid ? "/etc/subuid" : "/etc/subgid";
-            string lacks = hasUid ? "/etc/subgid" : "/etc/subuid";
+            string has = hasUid ? subUid.FileName : subGid.FileName;
+            string lacks = hasUid ? subGid.FileName : subUid.FileName;
             throw new BurrowException(
                 $"{mode}: {user.Name} has a range in {has} but none in {lacks}",
                 $"ask the administrator to add a matching range to {lacks}");

@@ -23,8 +23,8 @@ public static class IdentityResolver
         CheckConflicts(request, security, userNs);
 
         var subordinate = new Lazy<(SubordinateIdEntries Uid, SubordinateIdEntries Gid)>(() => (
-            SubordinateIdFile.ForUser(subordinateIds.SubUid, "/etc/subuid", user),
-            SubordinateIdFile.ForUser(subordinateIds.SubGid, "/etc/subgid", user)));
+            SubordinateIdFile.ForUser(subordinateIds.SubUid, subordinateIds.SubUidPath, user),
+            SubordinateIdFile.ForUser(subordinateIds.SubGid, subordinateIds.SubGidPath, user)));
 
         IdentityDecision identity =
             request.FakeRoot ? IdentityModes.FakeRoot(user, subordinate.Value.Uid, subordinate.Value.Gid)

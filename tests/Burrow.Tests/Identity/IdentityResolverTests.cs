@@ -102,6 +102,16 @@ public class IdentityResolverTests
     }
 
     [Fact]
+    public void MessagesNameTheFileThatWasRead()
+    {
+        var ids = new SubordinateIds("alice:1:2:3\n", Users.AliceRange) { SubUidPath = "/tmp/t/subuid" };
+
+        var e = Assert.Throws<BurrowException>(() => Resolve(new IdentityRequest { UserNs = "auto" }, ids));
+
+        Assert.Contains("/tmp/t/subuid line 1 for user alice is malformed", e.Message);
+    }
+
+    [Fact]
     public void SecurityTakesTheGivenIdsWithoutCapabilities()
     {
         IdentityDecision d = Resolve(new IdentityRequest { Security = ["uid:3210", "gid:3210"] });
