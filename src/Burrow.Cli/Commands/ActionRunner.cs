@@ -56,14 +56,10 @@ public static class ActionRunner
     {
         ActionRequest request = ActionOptions.Read(result, action, arguments);
         HostUser user = HostUserReader.Read();
-        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, ReadSubordinateIds());
+        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
         HostFacts host = HostFactsReader.Read(request, user, identity);
         ResolvedImage image = ImageResolver.Default.Resolve(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
         ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
         return LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
     }
-
-    private static SubordinateIds ReadSubordinateIds() => new(ReadIfExists("/etc/subuid"), ReadIfExists("/etc/subgid"));
-
-    private static string? ReadIfExists(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
 }
