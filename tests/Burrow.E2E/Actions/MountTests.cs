@@ -19,6 +19,7 @@ public sealed class MountTests : IDisposable
     {
         Directory.CreateDirectory(Path.Combine(_scratch, "sub"));
         File.WriteAllText(Path.Combine(_scratch, "marker"), "scratch\n");
+        File.WriteAllText(Path.Combine(_scratch, "sub", "inner"), "inner\n");
         Chown(_scratch);
     }
 
@@ -50,9 +51,10 @@ public sealed class MountTests : IDisposable
     [Fact]
     public void CwdOutsideHomeIsBoundAndUsed()
     {
-        RunResult r = ShIn(Path.Combine(_scratch, "sub"), "pwd; cat ../marker");
+        // Only the working directory itself is bound, not its parent.
+        RunResult r = ShIn(Path.Combine(_scratch, "sub"), "pwd; cat inner; test -e ../marker || echo parent-not-bound");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal($"{_scratch}/sub\nscratch\n", r.Stdout);
+        Assert.Equal($"{_scratch}/sub\ninner\nparent-not-bound\n", r.Stdout);
     }
 
     [Fact]
@@ -60,17 +62,19 @@ public sealed class MountTests : IDisposable
     {
         string name = "burrow-e2e-" + Guid.NewGuid().ToString("N")[..8];
         File.WriteAllText(Path.Combine("/tmp", name), "host tmp\n");
+        File.WriteAllText(Path.Combine("/var/tmp", name), "host var tmp\n");
         try
         {
-            RunResult r = Sh($"cat /tmp/{name}; test -f {_scratch}/marker && echo vartmp; cat /etc/hosts; cat /etc/resolv.conf");
+            RunResult r = Sh($"cat /tmp/{name} /var/tmp/{name}; cat /etc/hosts; cat /etc/resolv.conf");
             Assert.True(r.ExitCode == 0, r.ToString());
-            Assert.StartsWith("host tmp\nvartmp\n", r.Stdout);
+            Assert.StartsWith("host tmp\nhost var tmp\n", r.Stdout);
             Assert.Contains(File.ReadAllText("/etc/hosts"), r.Stdout);
             Assert.Contains(File.ReadAllText("/etc/resolv.conf"), r.Stdout);
         }
         finally
         {
             File.Delete(Path.Combine("/tmp", name));
+            File.Delete(Path.Combine("/var/tmp", name));
         }
     }
 
@@ -119,8 +123,9 @@ public sealed class MountTests : IDisposable
         Assert.True(setup.ExitCode == 0, setup.ToString());
         try
         {
-            Assert.Equal("bound\n", Sh($"test -e $HOME/{marker} && echo bound").Stdout);
-            RunResult r = Sh($"test -e $HOME/{marker} || echo not-bound", "--no-home");
+            Assert.Equal("bound\n", ShIn("/", $"test -e $HOME/{marker} && echo bound").Stdout);
+            // From /, not from home: a working directory is bound whatever --no-home says (as in Apptainer).
+            RunResult r = ShIn("/", $"test -e $HOME/{marker} || echo not-bound", "--no-home");
             Assert.True(r.ExitCode == 0, r.ToString());
             Assert.Equal("not-bound\n", r.Stdout);
         }
