@@ -8,10 +8,16 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // The stage runs once per container start: skip building the command tree (start-up time counts).
+        if (args.Length > 0 && args[0] == StageCommand.Name)
+        {
+            return Burrow.Core.Runtime.Stage.StageRunner.Run(args[1..]);
+        }
         try
         {
             RootCommand root = BuildRoot();
-            return root.Parse(args).Invoke();
+            // BurrowException must reach Report below, not System.CommandLine's stack-trace printer.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (BurrowException e)
         {
@@ -25,6 +31,8 @@ public static class Program
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(StageCommand.Create());
+        root.Subcommands.Add(RunPlanCommand.Create());
         return root;
     }
 
