@@ -28,6 +28,10 @@ public static class RunPlanCommand
             {
                 throw new BurrowException($"cannot read the launch plan {path}: {e.Message}");
             }
+            foreach (string warning in plan.Warnings ?? [])
+            {
+                Log.Warning(warning);
+            }
             return ContainerLauncher.Run(plan, RuntimePaths.FromProcess());
         });
         return command;

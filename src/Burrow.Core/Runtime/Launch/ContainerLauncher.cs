@@ -21,10 +21,6 @@ public static class ContainerLauncher
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(paths);
-        foreach (string warning in plan.Warnings ?? [])
-        {
-            Log.Warning(warning);
-        }
         if (!File.Exists(paths.Starter))
         {
             throw new BurrowException($"the starter {paths.Starter} is missing", "reinstall burrow (scripts/build installs it under PREFIX/libexec/burrow)");
