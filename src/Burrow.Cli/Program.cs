@@ -16,8 +16,11 @@ public static class Program
         try
         {
             RootCommand root = BuildRoot();
-            // BurrowException must reach Report below, not System.CommandLine's stack-trace printer.
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            string[] tokens = Parsing.OptionsEndAtImage.Apply(root, args, ActionRunner.CommandNames);
+            // No @response files: "burrow exec IMG echo @x" must reach the container as typed. And no default
+            // exception handler: a BurrowException must reach Report below, not print a stack trace.
+            var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+            return root.Parse(tokens, parser).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (BurrowException e)
         {
@@ -30,7 +33,11 @@ public static class Program
     {
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
+        root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SifCommand.Create());
         root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(RunPlanCommand.Create());
         return root;
