@@ -11,7 +11,11 @@ public static class Program
         try
         {
             RootCommand root = BuildRoot();
-            return root.Parse(args).Invoke();
+            string[] tokens = Parsing.OptionsEndAtImage.Apply(root, args, ActionRunner.CommandNames);
+            // No @response files: "burrow exec IMG echo @x" must reach the container as typed. And no default
+            // exception handler: a BurrowException must reach Report below, not print a stack trace.
+            var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+            return root.Parse(tokens, parser).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (BurrowException e)
         {
@@ -24,7 +28,11 @@ public static class Program
     {
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
+        root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SifCommand.Create());
         return root;
     }
 
