@@ -8,10 +8,19 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // The stage runs once per container start: skip building the command tree (start-up time counts).
+        if (args.Length > 0 && args[0] == StageCommand.Name)
+        {
+            return Burrow.Core.Runtime.Stage.StageRunner.Run(args[1..]);
+        }
         try
         {
             RootCommand root = BuildRoot();
-            return root.Parse(args).Invoke();
+            string[] tokens = Parsing.OptionsEndAtImage.Apply(root, args, ActionRunner.CommandNames);
+            // No @response files: "burrow exec IMG echo @x" must reach the container as typed. And no default
+            // exception handler: a BurrowException must reach Report below, not print a stack trace.
+            var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+            return root.Parse(tokens, parser).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (BurrowException e)
         {
@@ -24,8 +33,13 @@ public static class Program
     {
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
+        root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(SifCommand.Create());
+        root.Subcommands.Add(StageCommand.Create());
+        root.Subcommands.Add(RunPlanCommand.Create());
         return root;
     }
 

@@ -1,0 +1,10 @@
+using Burrow.Core.Runtime;
+using Burrow.Core.Runtime.Launch;
+
+namespace Burrow.Cli.Commands;
+
+/// <summary>Hands a plan to the runtime.</summary>
+internal static class Launch
+{
+    public static int Run(LaunchPlan plan) => ContainerLauncher.Run(plan, RuntimePaths.FromProcess());
+}
