@@ -11,7 +11,8 @@ public static class Program
         try
         {
             RootCommand root = BuildRoot();
-            return root.Parse(args).Invoke();
+            // Our own failures (BurrowException) must reach Report below, not System.CommandLine's stack-trace printer.
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (BurrowException e)
         {
@@ -25,6 +26,7 @@ public static class Program
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(PullCommand.Create());
         return root;
     }
 

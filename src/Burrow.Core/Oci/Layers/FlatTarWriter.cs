@@ -62,7 +62,7 @@ internal sealed class FlatTarWriter(FsTree tree, Stream output)
                 if (dataByEntry.TryGetValue((layer, ordinal), out FsInode? inode))
                 {
                     PaxTarEntry file = Entry(TarEntryType.RegularFile, inode.Paths![0], inode);
-                    file.DataStream = entry.DataStream;
+                    file.DataStream = entry.DataStream is null ? null : new KnownLengthStream(entry.DataStream, entry.Length);
                     writer.WriteEntry(file);
                 }
                 ordinal++;
