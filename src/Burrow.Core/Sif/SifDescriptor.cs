@@ -73,14 +73,17 @@ public sealed class SifDescriptor
 
     public long Gid { get; }
 
-    /// <summary>The name with trailing NULs trimmed (validated as UTF-8 with a terminating NUL on load).</summary>
-    public string Name
+    /// <summary>The name with trailing NULs trimmed, as the reference reads it (validated as UTF-8 with a terminating NUL on load).</summary>
+    public string Name => Encoding.UTF8.GetString(_name, 0, TrimmedLength(_name));
+
+    internal static int TrimmedLength(ReadOnlySpan<byte> raw)
     {
-        get
+        int end = raw.Length;
+        while (end > 0 && raw[end - 1] == 0)
         {
-            int end = Array.IndexOf(_name, (byte)0);
-            return Encoding.UTF8.GetString(_name, 0, end < 0 ? _name.Length : end);
+            end--;
         }
+        return end;
     }
 
     public ReadOnlySpan<byte> RawName => _name;

@@ -255,7 +255,8 @@ public sealed partial class SifImage
                 Encoding.ASCII.GetBytes(code).CopyTo(extra, 8);
                 break;
             case SifDataType.Signature:
-                BinaryPrimitives.WriteInt32LittleEndian(extra, (int)(spec.HashType ?? SifHashType.Sha256));
+                // Unset metadata stays zero, as the reference leaves it without OptSignatureMetadata.
+                BinaryPrimitives.WriteInt32LittleEndian(extra, (int)(spec.HashType ?? 0));
                 if (spec.Entity is { } entity)
                 {
                     if (entity.Length != 20)
@@ -266,11 +267,11 @@ public sealed partial class SifImage
                 }
                 break;
             case SifDataType.CryptoMessage:
-                BinaryPrimitives.WriteInt32LittleEndian(extra, (int)(spec.FormatType ?? SifFormatType.OpenPgp));
-                BinaryPrimitives.WriteInt32LittleEndian(extra.AsSpan(4), (int)(spec.MessageType ?? SifMessageType.ClearSignature));
+                BinaryPrimitives.WriteInt32LittleEndian(extra, (int)(spec.FormatType ?? 0));
+                BinaryPrimitives.WriteInt32LittleEndian(extra.AsSpan(4), (int)(spec.MessageType ?? 0));
                 break;
             case SifDataType.Sbom:
-                BinaryPrimitives.WriteInt32LittleEndian(extra, (int)(spec.SbomFormat ?? SifSbomFormat.CycloneDxJson));
+                BinaryPrimitives.WriteInt32LittleEndian(extra, (int)(spec.SbomFormat ?? 0));
                 break;
         }
         return extra;

@@ -133,12 +133,11 @@ internal static class SifValidator
             throw Bad(name, $"{what}: size with padding {d.SizeWithPadding} is smaller than the size {d.Size}");
         }
         ReadOnlySpan<byte> raw = d.RawName;
-        int nul = raw.IndexOf((byte)0);
-        if (nul < 0)
+        if (raw[^1] != 0)
         {
             throw Bad(name, $"{what}: the name is not NUL-terminated within {D.NameLength} bytes");
         }
-        if (!System.Text.Unicode.Utf8.IsValid(raw[..nul]))
+        if (!System.Text.Unicode.Utf8.IsValid(raw[..SifDescriptor.TrimmedLength(raw)]))
         {
             throw Bad(name, $"{what}: the name is not valid UTF-8");
         }
