@@ -26,11 +26,8 @@ public static class Program
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
         root.Subcommands.Add(VersionCommand.Create());
-<<<<<<< HEAD
         root.Subcommands.Add(PullCommand.Create());
-=======
         root.Subcommands.Add(SifCommand.Create());
->>>>>>> main
         return root;
     }
 
