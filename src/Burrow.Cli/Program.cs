@@ -11,8 +11,11 @@ public static class Program
         try
         {
             RootCommand root = BuildRoot();
-            // Our own failures (BurrowException) must reach Report below, not System.CommandLine's stack-trace printer.
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            string[] tokens = Parsing.OptionsEndAtImage.Apply(root, args, ActionRunner.CommandNames);
+            // No @response files: "burrow exec IMG echo @x" must reach the container as typed. And no default
+            // exception handler: a BurrowException must reach Report below, not print a stack trace.
+            var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+            return root.Parse(tokens, parser).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (BurrowException e)
         {
@@ -25,6 +28,9 @@ public static class Program
     {
         var root = new RootCommand("Burrow: containers for unprivileged users on shared Linux machines.");
         GlobalOptions.AddTo(root);
+        root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(SifCommand.Create());

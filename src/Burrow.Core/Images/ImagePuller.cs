@@ -70,7 +70,7 @@ public sealed class ImagePuller(ImageCache cache)
         try
         {
             using IImageProvider provider = CreateProvider(source, options, newTemp(".src"));
-            ResolvedImage image = await provider.ResolveAsync(options.Arch, ct).ConfigureAwait(false);
+            OciImage image = await provider.ResolveAsync(options.Arch, ct).ConfigureAwait(false);
             string final = options.DisableCache ? Path.Combine(privateTemp!, "image.sif") : cache.SifPath(image.ManifestDigest, options.Compression);
             if (!options.DisableCache && !options.Force && File.Exists(final))
             {
@@ -108,7 +108,7 @@ public sealed class ImagePuller(ImageCache cache)
         }
     }
 
-    private static async Task<IReadOnlyList<LocalLayer>> FetchLayersAsync(IImageProvider provider, ResolvedImage image, BlobStore blobs, PullOptions options, CancellationToken ct)
+    private static async Task<IReadOnlyList<LocalLayer>> FetchLayersAsync(IImageProvider provider, OciImage image, BlobStore blobs, PullOptions options, CancellationToken ct)
     {
         IPullProgress? progress = options.Progress;
         foreach (OciDescriptor layer in image.Layers)

@@ -13,7 +13,7 @@ namespace Burrow.Core.Images;
 /// </summary>
 public static class OciSifConverter
 {
-    public static void Convert(ResolvedImage image, IReadOnlyList<LocalLayer> layers, string source, string compression, string workDir, string outSif)
+    public static void Convert(OciImage image, IReadOnlyList<LocalLayer> layers, string source, string compression, string workDir, string outSif)
     {
         string arch = image.Architecture is { Length: > 0 } a && SifArch.CodeOf(a) is not null ? a : SifArch.Host;
         FsTree tree = LayerFlattener.Merge(layers);

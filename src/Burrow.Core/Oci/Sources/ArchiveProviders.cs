@@ -85,7 +85,7 @@ public sealed partial class OciArchiveProvider : IImageProvider
         _layout = new OciLayoutProvider(workDir, tag, display);
     }
 
-    public Task<ResolvedImage> ResolveAsync(string arch, CancellationToken ct) => _layout.ResolveAsync(arch, ct);
+    public Task<OciImage> ResolveAsync(string arch, CancellationToken ct) => _layout.ResolveAsync(arch, ct);
 
     public Task<string> FetchBlobAsync(OciDescriptor blob, BlobStore store, Action<long>? progress, CancellationToken ct) =>
         _layout.FetchBlobAsync(blob, store, progress, ct);
@@ -123,7 +123,7 @@ public sealed class DockerArchiveProvider : IImageProvider
         _members = ArchiveMembers.Extract(archive, workDir, _ => true, display);
     }
 
-    public Task<ResolvedImage> ResolveAsync(string arch, CancellationToken ct)
+    public Task<OciImage> ResolveAsync(string arch, CancellationToken ct)
     {
         if (!_members.TryGetValue("manifest.json", out string? manifestPath))
         {
@@ -170,7 +170,7 @@ public sealed class DockerArchiveProvider : IImageProvider
         }
         byte[] manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, OciJsonContext.Default.OciManifest);
         // The image ID (config digest) is what docker calls this image; use it as the cache key.
-        return Task.FromResult(new ResolvedImage(configDigest, manifestBytes, configBytes, config, checkedLayers));
+        return Task.FromResult(new OciImage(configDigest, manifestBytes, configBytes, config, checkedLayers));
     }
 
     private DockerArchiveImage Select(List<DockerArchiveImage> images)

@@ -13,7 +13,7 @@ public sealed class OciLayoutProvider(string directory, string? tag, string disp
 {
     private const string RefNameAnnotation = "org.opencontainers.image.ref.name";
 
-    public Task<ResolvedImage> ResolveAsync(string arch, CancellationToken ct)
+    public Task<OciImage> ResolveAsync(string arch, CancellationToken ct)
     {
         string indexPath = Path.Combine(directory, "index.json");
         if (!File.Exists(indexPath))
@@ -47,7 +47,7 @@ public sealed class OciLayoutProvider(string directory, string? tag, string disp
         OciDescriptor configDescriptor = manifest.Config ?? throw new ImageFormatException($"{display}: the manifest has no config");
         byte[] configBytes = ReadVerified(configDescriptor);
         (OciImageConfig config, IReadOnlyList<OciDescriptor> layers) = ManifestReader.ReadConfig(manifest, configBytes, display);
-        return Task.FromResult(new ResolvedImage(digest, bytes, configBytes, config, layers));
+        return Task.FromResult(new OciImage(digest, bytes, configBytes, config, layers));
     }
 
     public Task<string> FetchBlobAsync(OciDescriptor blob, BlobStore store, Action<long>? progress, CancellationToken ct)

@@ -8,7 +8,7 @@ public sealed class RegistryProvider(ImageReference reference, RegistryOptions o
 {
     private readonly RegistryClient _client = new(reference, options);
 
-    public async Task<ResolvedImage> ResolveAsync(string arch, CancellationToken ct)
+    public async Task<OciImage> ResolveAsync(string arch, CancellationToken ct)
     {
         string what = "docker://" + reference;
         (byte[] bytes, string type, Digest digest) = await _client.GetManifestAsync(reference.ManifestReference, ct).ConfigureAwait(false);
@@ -32,7 +32,7 @@ public sealed class RegistryProvider(ImageReference reference, RegistryOptions o
         await _client.DownloadBlobAsync(configDescriptor, configStream, null, ct).ConfigureAwait(false);
         byte[] configBytes = configStream.ToArray();
         (OciImageConfig config, IReadOnlyList<OciDescriptor> layers) = ManifestReader.ReadConfig(manifest, configBytes, what);
-        return new ResolvedImage(digest, bytes, configBytes, config, layers);
+        return new OciImage(digest, bytes, configBytes, config, layers);
     }
 
     public async Task<string> FetchBlobAsync(OciDescriptor blob, BlobStore store, Action<long>? progress, CancellationToken ct)

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Text.Json;
+using Burrow.Cli.Options;
+using Burrow.Core.Diagnostics;
+using Burrow.Core.Identity;
+using Burrow.Core.Images;
+using Burrow.Core.Runtime;
+using Burrow.Core.Runtime.Planning;
+using Burrow.Core.Runtime.Planning.Facts;
+
+namespace Burrow.Cli.Commands;
+
+/// <summary>What exec, run and shell share: options → facts → identity → plan → explain or launch.</summary>
+public static class ActionRunner
+{
+    /// <summary>The commands whose options end at IMAGE (see Parsing.OptionsEndAtImage).</summary>
+    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell" };
+
+    public static void AddOptions(Command command)
+    {
+        ActionOptions.AddTo(command);
+        IdentityOptions.AddTo(command);
+    }
+
+    public static int Run(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)
+    {
+        GlobalOptions.Apply(result);
+        try
+        {
+            LaunchPlan plan = BuildPlan(result, action, arguments);
+            if (result.GetValue(ActionOptions.Explain))
+            {
+                Console.Out.Write(result.GetValue(ActionOptions.Json)
+                    ? JsonSerializer.Serialize(plan, LaunchPlanJsonContext.Default.LaunchPlan) + "\n"
+                    : PlanExplainer.Render(plan));
+                return ExitCodes.Success;
+            }
+            if (result.GetValue(ActionOptions.Json))
+            {
+                throw new BurrowException("--json only goes with --explain", "burrow exec --explain --json IMAGE COMMAND");
+            }
+            foreach (string warning in plan.Warnings)
+            {
+                Log.Warning(warning);
+            }
+            Log.Debug("launch plan:\n" + PlanExplainer.Render(plan));
+            return Launch.Run(plan);
+        }
+        catch (BurrowException e)
+        {
+            return Program.Report(e);
+        }
+    }
+
+    private static LaunchPlan BuildPlan(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)
+    {
+        ActionRequest request = ActionOptions.Read(result, action, arguments);
+        HostUser user = HostUserReader.Read();
+        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, ReadSubordinateIds());
+        HostFacts host = HostFactsReader.Read(request, user, identity);
+        ResolvedImage image = ImageResolver.Default.Resolve(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
+        ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
+        return LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
+    }
+
+    private static SubordinateIds ReadSubordinateIds() => new(ReadIfExists("/etc/subuid"), ReadIfExists("/etc/subgid"));
+
+    private static string? ReadIfExists(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
+}

@@ -1,0 +1,115 @@
+using System.CommandLine;
+using Burrow.Core.Runtime.Planning;
+
+namespace Burrow.Cli.Options;
+
+/// <summary>The container options shared by exec, run and shell (Apptainer's names and short forms).</summary>
+public static class ActionOptions
+{
+    public static readonly Argument<string> Image = new("IMAGE")
+    {
+        Description = "The image: a directory holding a root file system (a sandbox)",
+    };
+
+    public static readonly Option<bool> Contain = new("--contain", "-c")
+    {
+        Description = "Private /tmp, /var/tmp and home, a minimal /dev; no host working directory or resolv.conf",
+    };
+
+    public static readonly Option<bool> ContainAll = new("--containall", "-C")
+    {
+        Description = "--contain plus new PID and IPC namespaces and --cleanenv",
+    };
+
+    public static readonly Option<bool> NoHome = new("--no-home")
+    {
+        Description = "Do not bind your home directory",
+    };
+
+    public static readonly Option<string[]> Bind = new("--bind", "-B")
+    {
+        Description = "src[:dst[:ro|rw]] bind a host path into the container (repeatable, or a comma list)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<string?> Pwd = new("--pwd", "--cwd")
+    {
+        Description = "Working directory inside the container",
+    };
+
+    public static readonly Option<string[]> Env = new("--env")
+    {
+        Description = "NAME=value to set in the container (repeatable; wins over --env-file and BURROWENV_NAME)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<string[]> EnvFile = new("--env-file")
+    {
+        Description = "A file of NAME=value lines to set in the container (repeatable; no shell expansion)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<bool> CleanEnv = new("--cleanenv", "-e")
+    {
+        Description = "Pass only TERM and the proxy variables from the host, and set LANG=C",
+    };
+
+    public static readonly Option<string?> Shell = new("--shell")
+    {
+        Description = "Shell for 'shell' (default /bin/bash --norc if the image has it, else /bin/sh)",
+    };
+
+    public static readonly Option<bool> Pid = new("--pid", "-p") { Description = "New PID namespace (a tiny init is PID 1)" };
+    public static readonly Option<bool> Ipc = new("--ipc", "-i") { Description = "New IPC namespace" };
+    public static readonly Option<bool> Net = new("--net", "-n") { Description = "New network namespace (with --network none: only lo)" };
+    public static readonly Option<string?> Network = new("--network") { Description = "Network type: only 'none' is possible without privilege" };
+    public static readonly Option<string?> Hostname = new("--hostname") { Description = "Host name in the container (implies a new UTS namespace)" };
+    public static readonly Option<bool> NoInit = new("--no-init") { Description = "With --pid, run the payload itself as PID 1" };
+    public static readonly Option<bool> Writable = new("--writable", "-w") { Description = "Bind the sandbox read-write (it must be yours to write)" };
+
+    public static readonly Option<bool> Explain = new("--explain")
+    {
+        Description = "Print the launch plan (namespaces, maps, mounts, files, process) and run nothing",
+    };
+
+    public static readonly Option<bool> Json = new("--json")
+    {
+        Description = "With --explain, print the plan as JSON",
+    };
+
+    public static void AddTo(Command command)
+    {
+        foreach (Option option in All)
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    private static IEnumerable<Option> All =>
+    [
+        Contain, ContainAll, NoHome, Bind, Pwd, Env, EnvFile, CleanEnv, Shell,
+        Pid, Ipc, Net, Network, Hostname, NoInit, Writable, Explain, Json,
+    ];
+
+    public static ActionRequest Read(ParseResult result, ActionKind action, IReadOnlyList<string> arguments) => new()
+    {
+        Action = action,
+        Arguments = arguments,
+        Contain = result.GetValue(Contain),
+        ContainAll = result.GetValue(ContainAll),
+        NoHome = result.GetValue(NoHome),
+        Binds = result.GetValue(Bind) ?? [],
+        Pwd = result.GetValue(Pwd),
+        Env = result.GetValue(Env) ?? [],
+        EnvFiles = result.GetValue(EnvFile) ?? [],
+        CleanEnv = result.GetValue(CleanEnv),
+        Shell = result.GetValue(Shell),
+        Pid = result.GetValue(Pid),
+        Ipc = result.GetValue(Ipc),
+        Net = result.GetValue(Net),
+        Network = result.GetValue(Network),
+        Hostname = result.GetValue(Hostname),
+        NoInit = result.GetValue(NoInit),
+        Writable = result.GetValue(Writable),
+    };
+}

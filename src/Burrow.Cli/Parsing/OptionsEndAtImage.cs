@@ -1,0 +1,100 @@
+using System.CommandLine;
+
+namespace Burrow.Cli.Parsing;
+
+/// <summary>
+/// Apptainer's rule for exec, run and shell: options end at the first positional (IMAGE); everything
+/// after it belongs to the container, so <c>burrow exec IMG ls -la --foo</c> runs <c>ls -la --foo</c>.
+/// System.CommandLine has no such switch, so before parsing this inserts <c>--</c> right after IMAGE,
+/// finding IMAGE with the command's own option definitions (aliases, arity, <c>--opt=value</c>, bundles).
+/// </summary>
+public static class OptionsEndAtImage
+{
+    public static string[] Apply(RootCommand root, IReadOnlyList<string> args, IReadOnlySet<string> commandNames)
+    {
+        int i = 0;
+        Command? command = null;
+        for (; i < args.Count; i++)
+        {
+            string token = args[i];
+            if (token == "--")
+            {
+                return [.. args];
+            }
+            if (IsOptionLike(token))
+            {
+                i += ValuesTaken([.. root.Options], args, i);
+                continue;
+            }
+            command = root.Subcommands.FirstOrDefault(c => c.Name == token || c.Aliases.Contains(token));
+            break;
+        }
+        if (command is null || !commandNames.Contains(command.Name))
+        {
+            return [.. args];
+        }
+
+        IReadOnlyList<Option> options = [.. command.Options, .. root.Options.Where(o => o.Recursive)];
+        for (i++; i < args.Count; i++)
+        {
+            string token = args[i];
+            if (token == "--")
+            {
+                return [.. args];
+            }
+            if (IsOptionLike(token))
+            {
+                i += ValuesTaken(options, args, i);
+                continue;
+            }
+            // token is IMAGE. An explicit "--" right after it already ends the options.
+            if (i + 1 < args.Count && args[i + 1] == "--")
+            {
+                return [.. args];
+            }
+            return [.. args.Take(i + 1), "--", .. args.Skip(i + 1)];
+        }
+        return [.. args];
+    }
+
+    private static bool IsOptionLike(string token) => token.Length > 1 && token[0] == '-';
+
+    /// <summary>How many of the following tokens the option at <paramref name="index"/> consumes as its value.</summary>
+    private static int ValuesTaken(IReadOnlyList<Option> options, IReadOnlyList<string> args, int index)
+    {
+        string token = args[index];
+        if (Find(options, token) is { } exact)
+        {
+            return TakesValue(exact) && index + 1 < args.Count ? 1 : 0;
+        }
+        // --name=value and --name:value carry their value in the same token.
+        int split = token.IndexOfAny(['=', ':']);
+        if (split > 0 && Find(options, token[..split]) is not null)
+        {
+            return 0;
+        }
+        // A POSIX bundle such as -cB: flags, then possibly one option that takes the rest or the next token.
+        if (token[1] != '-')
+        {
+            for (int c = 1; c < token.Length; c++)
+            {
+                Option? o = Find(options, "-" + token[c]);
+                if (o is null)
+                {
+                    return 0; // not a bundle we understand; the parser will report it
+                }
+                if (TakesValue(o))
+                {
+                    return c == token.Length - 1 && index + 1 < args.Count ? 1 : 0;
+                }
+            }
+        }
+        return 0; // an unknown option: the parser reports it
+    }
+
+    private static Option? Find(IReadOnlyList<Option> options, string name) =>
+        options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name));
+
+    /// <summary>Flags (bool options) have arity zero-or-one but never take the next token here, as in Apptainer.</summary>
+    private static bool TakesValue(Option option) => option.Arity.MinimumNumberOfValues > 0;
+}

@@ -1,0 +1,71 @@
+namespace Burrow.Core.Runtime.Planning;
+
+/// <summary>Which action the user asked for; it decides the payload's argv.</summary>
+public enum ActionKind
+{
+    /// <summary>burrow exec IMAGE COMMAND [ARGS…]</summary>
+    Exec,
+
+    /// <summary>burrow run IMAGE [ARGS…]: the image's runscript, else its shell.</summary>
+    Run,
+
+    /// <summary>burrow shell IMAGE: an interactive shell.</summary>
+    Shell,
+}
+
+/// <summary>
+/// What the user asked for on the command line, unvalidated (the planner's checks validate it).
+/// Plain data: the CLI fills it from System.CommandLine's parse result, tests build it directly.
+/// </summary>
+public sealed record ActionRequest
+{
+    public required ActionKind Action { get; init; }
+
+    /// <summary>For exec, the command and its arguments; for run, the runscript's arguments; empty for shell.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>-c/--contain: private /tmp, /var/tmp and home, no host cwd, resolv.conf and bind paths.</summary>
+    public bool Contain { get; init; }
+
+    /// <summary>-C/--containall: --contain plus --pid, --ipc and --cleanenv.</summary>
+    public bool ContainAll { get; init; }
+
+    public bool NoHome { get; init; }
+
+    /// <summary>Each -B/--bind value as given; comma lists are split by <see cref="BindSpec.ParseAll"/>.</summary>
+    public IReadOnlyList<string> Binds { get; init; } = [];
+
+    /// <summary>--pwd/--cwd: the working directory inside the container.</summary>
+    public string? Pwd { get; init; }
+
+    /// <summary>--env K=V values in the order given.</summary>
+    public IReadOnlyList<string> Env { get; init; } = [];
+
+    /// <summary>--env-file paths in the order given (their text is in <see cref="HostFacts.EnvFiles"/>).</summary>
+    public IReadOnlyList<string> EnvFiles { get; init; } = [];
+
+    /// <summary>-e/--cleanenv: keep only TERM and the proxy variables, set LANG=C.</summary>
+    public bool CleanEnv { get; init; }
+
+    /// <summary>--shell: the shell for burrow shell (and run without a runscript).</summary>
+    public string? Shell { get; init; }
+
+    public bool Pid { get; init; }
+    public bool Ipc { get; init; }
+    public bool Net { get; init; }
+
+    /// <summary>--network TYPE; only "none" is possible without privilege.</summary>
+    public string? Network { get; init; }
+
+    /// <summary>--hostname NAME (implies a UTS namespace).</summary>
+    public string? Hostname { get; init; }
+
+    /// <summary>--no-init: with --pid the payload itself is PID 1.</summary>
+    public bool NoInit { get; init; }
+
+    /// <summary>--writable: bind the sandbox read-write instead of under a throw-away overlay.</summary>
+    public bool Writable { get; init; }
+
+    /// <summary>--contain or --containall.</summary>
+    public bool IsContained => Contain || ContainAll;
+}

@@ -1,0 +1,33 @@
+using Burrow.Core.Images;
+using Burrow.Core.Identity;
+using Burrow.Linux;
+
+namespace Burrow.Core.Runtime.Planning.Facts;
+
+/// <summary>Gathers <see cref="ImageFacts"/> through an <see cref="IImageRootReader"/>, so symlinks in the image stay in the image.</summary>
+public static class ImageFactsReader
+{
+    /// <summary>passwd and group files larger than this are refused rather than copied into the plan.</summary>
+    public const int MaxAccountFileBytes = 4 << 20;
+
+    public static ImageFacts Read(ResolvedImage image, ActionRequest request, string hostCwd, IdentityDecision identity)
+    {
+        IImageRootReader reader = new InRootPathReader(image.RootPath);
+        var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
+        foreach (string path in FactQueries.ImagePaths(request, hostCwd, identity))
+        {
+            paths[path] = reader.KindOf(path);
+        }
+        string envDir = FactQueries.EnvScriptDir;
+        return new ImageFacts
+        {
+            RootPath = image.RootPath,
+            Kind = image.Kind,
+            RootWritableByCaller = PathProbe.CanWrite(image.RootPath),
+            Passwd = reader.ReadText("/etc/passwd", MaxAccountFileBytes),
+            Group = reader.ReadText("/etc/group", MaxAccountFileBytes),
+            EnvScripts = reader.ListFiles(envDir).Where(n => n.EndsWith(".sh", StringComparison.Ordinal)).Select(n => envDir + "/" + n).ToArray(),
+            Paths = paths,
+        };
+    }
+}

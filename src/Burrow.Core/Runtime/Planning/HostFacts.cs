@@ -1,0 +1,28 @@
+using Burrow.Core.Identity;
+
+namespace Burrow.Core.Runtime.Planning;
+
+/// <summary>
+/// Everything the planner needs to know about the host, read beforehand by
+/// <see cref="Facts.HostFactsReader"/> so that the planner itself does no I/O.
+/// </summary>
+public sealed record HostFacts
+{
+    public required HostUser User { get; init; }
+
+    /// <summary>The caller's working directory (absolute).</summary>
+    public required string Cwd { get; init; }
+
+    /// <summary>The caller's environment in the order the process had it.</summary>
+    public required IReadOnlyList<EnvVar> Environment { get; init; }
+
+    /// <summary>The kind of every host path listed by <see cref="FactQueries.HostPaths"/>.</summary>
+    public required IReadOnlyDictionary<string, PathKind> Paths { get; init; }
+
+    /// <summary>The text of each --env-file, keyed by the path as given.</summary>
+    public IReadOnlyDictionary<string, string> EnvFiles { get; init; } = new Dictionary<string, string>();
+
+    public PathKind KindOf(string path) => Paths.TryGetValue(path, out PathKind kind)
+        ? kind
+        : throw new InvalidOperationException($"host fact for {path} was not gathered (FactQueries.HostPaths misses it)");
+}

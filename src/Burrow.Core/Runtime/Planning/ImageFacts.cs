@@ -1,0 +1,30 @@
+namespace Burrow.Core.Runtime.Planning;
+
+/// <summary>
+/// What the planner needs to know about the image, read inside the image root beforehand by
+/// <see cref="Facts.ImageFactsReader"/> (symlinks resolved inside the root, never on the host).
+/// </summary>
+public sealed record ImageFacts
+{
+    /// <summary>Host path of the root file system.</summary>
+    public required string RootPath { get; init; }
+
+    public RootFsKind Kind { get; init; } = RootFsKind.Directory;
+
+    /// <summary>True when the caller may write the root directory (needed for --writable).</summary>
+    public bool RootWritableByCaller { get; init; }
+
+    /// <summary>The image's /etc/passwd and /etc/group, null when missing.</summary>
+    public string? Passwd { get; init; }
+    public string? Group { get; init; }
+
+    /// <summary>/.singularity.d/env/*.sh in the image, as container paths in lexical order.</summary>
+    public IReadOnlyList<string> EnvScripts { get; init; } = [];
+
+    /// <summary>The kind of every image path listed by <see cref="FactQueries.ImagePaths"/>.</summary>
+    public required IReadOnlyDictionary<string, PathKind> Paths { get; init; }
+
+    public PathKind KindOf(string containerPath) => Paths.TryGetValue(containerPath, out PathKind kind)
+        ? kind
+        : throw new InvalidOperationException($"image fact for {containerPath} was not gathered (FactQueries.ImagePaths misses it)");
+}

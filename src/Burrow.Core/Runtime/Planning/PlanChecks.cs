@@ -1,0 +1,149 @@
+namespace Burrow.Core.Runtime.Planning;
+
+/// <summary>One problem a check found: what is wrong, naming the thing, and how to fix it.</summary>
+public sealed record CheckFinding(string Check, string Message, string? Hint = null);
+
+/// <summary>What a check looks at: the input and the plan drafted from it.</summary>
+public sealed record PlanContext(PlanInput Input, IReadOnlyList<BindSpec> Binds, LaunchPlan Draft);
+
+/// <summary>A small named validation rule (runc's validate.Validate style). Strict findings stop the launch; warnings are printed.</summary>
+public sealed record PlanCheck(string Name, Func<PlanContext, IEnumerable<(string Message, string? Hint)>> Find)
+{
+    public IEnumerable<CheckFinding> Run(PlanContext context) => Find(context).Select(f => new CheckFinding(Name, f.Message, f.Hint));
+}
+
+public static class PlanChecks
+{
+    public static readonly IReadOnlyList<PlanCheck> Strict =
+    [
+        new("command-given", CommandGiven),
+        new("bind-destination-absolute", BindDestinationAbsolute),
+        new("bind-source-exists", BindSourceExists),
+        new("pwd-absolute", PwdAbsolute),
+        new("pwd-exists", PwdExists),
+        new("network-unprivileged", NetworkUnprivileged),
+        new("hostname-valid", HostnameValid),
+        new("writable-sandbox", WritableSandbox),
+    ];
+
+    public static readonly IReadOnlyList<PlanCheck> Warnings =
+    [
+        new("identity-files-in-image", IdentityFilesInImage),
+        new("home-on-host", HomeOnHost),
+        new("cwd-in-container", CwdInContainer),
+        new("env-scripts-need-sh", EnvScriptsNeedSh),
+    ];
+
+    private static IEnumerable<(string, string?)> CommandGiven(PlanContext c)
+    {
+        if (c.Input.Request.Action == ActionKind.Exec && c.Input.Request.Arguments.Count == 0)
+        {
+            yield return ("exec needs a command to run in the container", "burrow exec IMAGE COMMAND [ARGS…]");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> BindDestinationAbsolute(PlanContext c)
+    {
+        foreach (BindSpec b in c.Binds.Where(b => !b.Destination.StartsWith('/')))
+        {
+            yield return ($"--bind {b.Given}: the destination '{b.Destination}' is not an absolute path",
+                $"give the container path from /, e.g. --bind {b.Source}:/{b.Destination.TrimStart('.', '/')}");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> BindSourceExists(PlanContext c)
+    {
+        foreach (BindSpec b in c.Binds.Where(b => c.Input.Host.KindOf(b.Source) == PathKind.Missing))
+        {
+            yield return ($"--bind {b.Given}: the source {b.Source} does not exist on the host", "create it first or fix the path (the source is a host path)");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> PwdAbsolute(PlanContext c)
+    {
+        if (c.Input.Request.Pwd is { } pwd && !pwd.StartsWith('/'))
+        {
+            yield return ($"--pwd {pwd}: not an absolute path", "give the container directory from /, e.g. --pwd /" + pwd.TrimStart('.', '/'));
+        }
+    }
+
+    private static IEnumerable<(string, string?)> PwdExists(PlanContext c)
+    {
+        if (c.Input.Request.Pwd is { } pwd && pwd.StartsWith('/')
+            && ContainerView.KindOf(c.Draft.Process.Cwd, c.Draft.Mounts, c.Input) is { } kind && kind != PathKind.Directory)
+        {
+            yield return ($"--pwd {pwd}: no such directory in the container",
+                "give a directory that exists in the image or in a bound path (see --explain for what is bound where)");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> NetworkUnprivileged(PlanContext c)
+    {
+        ActionRequest r = c.Input.Request;
+        if ((r.Net || r.Network is not null) && (r.Network ?? "bridge") != "none")
+        {
+            yield return ($"--network {r.Network ?? "bridge"}: a network other than 'none' needs privileges Burrow does not use",
+                "use --net --network none for a private network namespace with only lo, or leave --net out to use the host's network");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> HostnameValid(PlanContext c)
+    {
+        if (c.Input.Request.Hostname is { } name
+            && (name.Length is 0 or > 64 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '.')))
+        {
+            yield return ($"--hostname {name}: not a valid host name", "use 1 to 64 letters, digits, '-' and '.'");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> WritableSandbox(PlanContext c)
+    {
+        if (c.Input.Request.Writable && !c.Input.Image.RootWritableByCaller)
+        {
+            yield return ($"--writable: you cannot write to the image {c.Input.Image.RootPath}",
+                "use a sandbox directory you own (e.g. a copy), or leave --writable out: changes then go to a throw-away layer");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> IdentityFilesInImage(PlanContext c)
+    {
+        if (!IdentityFiles.ShouldGenerate(c.Input.Identity, c.Draft.Root.Writable))
+        {
+            yield break;
+        }
+        if (c.Input.Image.Passwd is null)
+        {
+            yield return ("passwd file doesn't exist in the container, not updating it", null);
+        }
+        if (c.Input.Image.Group is null)
+        {
+            yield return ("group file doesn't exist in the container, not updating it", null);
+        }
+    }
+
+    private static IEnumerable<(string, string?)> HomeOnHost(PlanContext c)
+    {
+        ActionRequest r = c.Input.Request;
+        if (!r.NoHome && !r.IsContained && c.Input.Host.KindOf(c.Input.Host.User.Home) != PathKind.Directory)
+        {
+            yield return ($"your home directory {c.Input.Host.User.Home} does not exist on the host; it is not bound", null);
+        }
+    }
+
+    private static IEnumerable<(string, string?)> CwdInContainer(PlanContext c)
+    {
+        if (ContainerView.WorkingDirectory(c.Input, c.Draft.Mounts).FellBack)
+        {
+            string wanted = c.Input.Request.IsContained ? c.Input.Identity.HomeDestination : c.Input.Host.Cwd;
+            yield return ($"{wanted} does not exist in the container; starting in {c.Draft.Process.Cwd} instead", null);
+        }
+    }
+
+    private static IEnumerable<(string, string?)> EnvScriptsNeedSh(PlanContext c)
+    {
+        if (c.Input.Image.EnvScripts.Count > 0 && !ProcessPlanner.CanSourceEnvScripts(c.Input.Image))
+        {
+            yield return ($"the image has environment scripts in {FactQueries.EnvScriptDir} but no {FactQueries.Sh} to source them with; they are ignored", null);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text;
+
+namespace Burrow.Core.Runtime.Planning;
+
+/// <summary>
+/// The human-readable rendering of a plan for <c>--explain</c>: what a container will see and why,
+/// in the order the stage does it, so users and administrators can audit a launch without running it.
+/// </summary>
+public static class PlanExplainer
+{
+    public static string Render(LaunchPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var s = new StringBuilder();
+        s.AppendLine("Launch plan (--explain: nothing was run)");
+        s.AppendLine();
+        Namespaces(s, plan);
+        Identity(s, plan.Identity);
+        Root(s, plan.Root);
+        Mounts(s, plan.Mounts);
+        Files(s, plan.Files);
+        Process(s, plan.Process);
+        if (plan.Warnings.Count > 0)
+        {
+            s.AppendLine("Warnings");
+            foreach (string w in plan.Warnings)
+            {
+                s.AppendLine("  " + w);
+            }
+        }
+        return s.ToString();
+    }
+
+    public static string Flags(MountFlags flags)
+    {
+        var names = new List<string>();
+        if (flags.HasFlag(MountFlags.ReadOnly)) names.Add("ro");
+        if (flags.HasFlag(MountFlags.NoSuid)) names.Add("nosuid");
+        if (flags.HasFlag(MountFlags.NoDev)) names.Add("nodev");
+        if (flags.HasFlag(MountFlags.NoExec)) names.Add("noexec");
+        if (flags.HasFlag(MountFlags.Recursive)) names.Add("rec");
+        return names.Count == 0 ? "-" : string.Join(',', names);
+    }
+
+    private static void Namespaces(StringBuilder s, LaunchPlan plan)
+    {
+        NamespacePlan n = plan.Namespaces;
+        s.AppendLine("Namespaces");
+        s.AppendLine("  user   new     always: ids are mapped, nobody is root on the host");
+        s.AppendLine("  mount  new     always: the container's mounts are its own");
+        s.AppendLine(n.Pid ? $"  pid    new     --pid/--containall; {(n.Init ? "a tiny init is PID 1 (reaps, forwards signals)" : "the payload is PID 1 (--no-init)")}"
+                           : "  pid    host's  default (--pid for a new one)");
+        s.AppendLine(n.Ipc ? "  ipc    new     --ipc/--containall" : "  ipc    host's  default (--ipc for a new one)");
+        s.AppendLine(n.Uts ? $"  uts    new     --hostname {plan.Hostname}" : "  uts    host's  default (--hostname for a new one)");
+        s.AppendLine(n.Net ? "  net    new     --net --network none: only lo, up" : "  net    host's  default (--net --network none for an isolated one)");
+        s.AppendLine();
+    }
+
+    private static void Identity(StringBuilder s, IdentityPlan id)
+    {
+        s.AppendLine($"Identity (mode {id.Mode})");
+        foreach ((string name, IReadOnlyList<IdMapEntry> map) in new[] { ("uid_map", id.UidMap), ("gid_map", id.GidMap) })
+        {
+            foreach (IdMapEntry e in map)
+            {
+                s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {name}  container {e.ContainerId} = host {e.HostId}, count {e.Count}"));
+            }
+        }
+        s.AppendLine("  setgroups  " + (id.AllowSetgroups ? "allow" : "deny"));
+        s.AppendLine("  maps written by  " + (id.Writer == IdMapWriter.Direct ? "burrow itself (a single mapping of your own ids)" : "newuidmap/newgidmap (subordinate ranges)"));
+        foreach (string why in id.Explanation)
+        {
+            s.AppendLine("  why: " + why);
+        }
+        s.AppendLine();
+    }
+
+    private static void Root(StringBuilder s, RootFsPlan root)
+    {
+        s.AppendLine("Root file system");
+        s.AppendLine($"  {root.HostPath} ({root.Kind.ToString().ToLowerInvariant()})");
+        s.AppendLine(root.Writable
+            ? "  writable: bound read-write (--writable); changes stay in the image"
+            : "  read-only image under an overlay whose upper layer is a throw-away tmpfs: the image is never modified");
+        s.AppendLine();
+    }
+
+    private static void Mounts(StringBuilder s, IReadOnlyList<MountStep> mounts)
+    {
+        s.AppendLine("Mounts (in order, targets resolved inside the container root)");
+        for (int i = 0; i < mounts.Count; i++)
+        {
+            MountStep m = mounts[i];
+            string what = m.Kind == MountKind.Bind ? $"bind   {m.Source} -> {m.Target}" : $"{m.Kind.ToString().ToLowerInvariant(),-6} {m.Target}";
+            string extra = (m.Data is null ? "" : " " + m.Data) + (m.TargetKind == TargetKind.File ? " file" : "") + (m.Optional ? " optional" : "");
+            s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {i + 1,2}. {what}  [{Flags(m.Flags)}{extra}]"));
+            if (m.Reason.Length > 0)
+            {
+                s.AppendLine("      " + m.Reason);
+            }
+        }
+        s.AppendLine();
+    }
+
+    private static void Files(StringBuilder s, IReadOnlyList<SynthesizedFile> files)
+    {
+        s.AppendLine("Synthesized files (written to the session tmpfs, bound read-only over the target)");
+        if (files.Count == 0)
+        {
+            s.AppendLine("  none");
+        }
+        foreach (SynthesizedFile f in files)
+        {
+            s.AppendLine($"  {f.Target} (mode {Convert.ToString(f.Mode, 8)}): {Why(f.Target)}");
+            foreach (string line in f.Content.TrimEnd('\n').Split('\n'))
+            {
+                s.AppendLine("    | " + line);
+            }
+        }
+        s.AppendLine();
+    }
+
+    private static string Why(string target) => target switch
+    {
+        "/etc/passwd" => "the image's, with your line rewritten or appended",
+        "/etc/group" => "the image's, with a line for each of your groups",
+        "/etc/hostname" => "--hostname",
+        _ => "generated",
+    };
+
+    private static void Process(StringBuilder s, ProcessPlan p)
+    {
+        s.AppendLine("Process");
+        s.AppendLine("  argv    " + string.Join(' ', p.Argv.Select(ShellWord)));
+        s.AppendLine("  cwd     " + p.Cwd);
+        s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  uid {p.Uid}  gid {p.Gid}  groups {(p.SupplementaryGroups.Count == 0 ? "-" : string.Join(',', p.SupplementaryGroups))}"));
+        CapabilitySets c = p.Capabilities;
+        s.AppendLine(c == CapabilitySets.None
+            ? "  capabilities  none (bounding, permitted, effective, inheritable and ambient all empty)"
+            : string.Create(CultureInfo.InvariantCulture, $"  capabilities  bounding {c.Bounding:x16} permitted {c.Permitted:x16} effective {c.Effective:x16} inheritable {c.Inheritable:x16} ambient {c.Ambient:x16}"));
+        s.AppendLine("  no_new_privs  " + (p.NoNewPrivileges ? "yes (setuid binaries and sudo cannot gain privilege)" : "no"));
+        s.AppendLine("  umask   " + (p.Umask is { } u ? Convert.ToString(u, 8) : "the caller's"));
+        s.AppendLine("  fds     0, 1, 2" + (p.PassFds.Count > 0 ? ", " + string.Join(", ", p.PassFds) : "") + "; every other descriptor is closed before exec");
+        s.AppendLine("  env (nothing else is inherited)");
+        foreach (EnvVar v in p.Env)
+        {
+            s.AppendLine($"    {v.Name}={v.Value}");
+        }
+        s.AppendLine();
+    }
+
+    private static string ShellWord(string word) =>
+        word.Length > 0 && word.All(ch => char.IsAsciiLetterOrDigit(ch) || "/._-=:,+@%".Contains(ch)) ? word : ProcessPlanner.Quote(word);
+}
