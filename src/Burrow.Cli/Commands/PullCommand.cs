@@ -8,7 +8,7 @@ namespace Burrow.Cli.Commands;
 /// <summary><c>burrow pull [OUT.sif] REF</c>: an OCI image to a SIF file, through the cache.</summary>
 public static class PullCommand
 {
-    public static readonly Option<bool> Force = new("--force", "-F") { Description = "Overwrite OUT.sif if it exists and convert again even if the image is cached" };
+    public static readonly Option<bool> Force = new("--force", "-F") { Description = "Overwrite OUT.sif if it exists" };
     public static readonly Option<string?> Arch = new("--arch") { Description = "Architecture to pull from a multi-platform image (default: the host's)" };
     public static readonly Option<string> Compression = new("--compression")
     {
@@ -70,7 +70,6 @@ public static class PullCommand
     {
         Arch = result.GetValue(Arch) ?? Burrow.Core.Oci.Sources.ManifestReader.HostArchitecture,
         Compression = result.GetValue(Compression) ?? "zstd",
-        Force = result.GetValue(Force),
         DisableCache = result.GetValue(DisableCache),
         Insecure = result.GetValue(Insecure),
     };
