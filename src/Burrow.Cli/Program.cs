@@ -8,6 +8,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // The stage runs once per container start: skip building the command tree (start-up time counts).
+        if (args.Length > 0 && args[0] == StageCommand.Name)
+        {
+            return Burrow.Core.Runtime.Stage.StageRunner.Run(args[1..]);
+        }
         try
         {
             RootCommand root = BuildRoot();
@@ -34,6 +39,8 @@ public static class Program
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(SifCommand.Create());
+        root.Subcommands.Add(StageCommand.Create());
+        root.Subcommands.Add(RunPlanCommand.Create());
         return root;
     }
 

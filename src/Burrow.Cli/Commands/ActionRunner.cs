@@ -44,6 +44,8 @@ public static class ActionRunner
                 Log.Warning(warning);
             }
             Log.Debug("launch plan:\n" + PlanExplainer.Render(plan));
+            // Before anything starts: a subordinate map needs working newuidmap/newgidmap (nothing is left behind if not).
+            MapHelpers.RequireFor(plan.Identity);
             return Launch.Run(plan);
         }
         catch (BurrowException e)
@@ -56,14 +58,10 @@ public static class ActionRunner
     {
         ActionRequest request = ActionOptions.Read(result, action, arguments);
         HostUser user = HostUserReader.Read();
-        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, ReadSubordinateIds());
+        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
         HostFacts host = HostFactsReader.Read(request, user, identity);
         ResolvedImage image = ImageResolver.Default.Resolve(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
         ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
         return LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
     }
-
-    private static SubordinateIds ReadSubordinateIds() => new(ReadIfExists("/etc/subuid"), ReadIfExists("/etc/subgid"));
-
-    private static string? ReadIfExists(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
 }

@@ -1,14 +1,10 @@
-using Burrow.Core.Diagnostics;
 using Burrow.Core.Runtime;
+using Burrow.Core.Runtime.Launch;
 
 namespace Burrow.Cli.Commands;
 
-/// <summary>Hands a plan to the runtime. The runtime (ContainerLauncher) lands separately; until then this says so.</summary>
+/// <summary>Hands a plan to the runtime.</summary>
 internal static class Launch
 {
-    public static int Run(LaunchPlan plan)
-    {
-        ArgumentNullException.ThrowIfNull(plan);
-        throw new BurrowException("running containers is not available in this build yet", "--explain shows what would run");
-    }
+    public static int Run(LaunchPlan plan) => ContainerLauncher.Run(plan, RuntimePaths.FromProcess());
 }

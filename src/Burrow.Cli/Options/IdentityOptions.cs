@@ -8,33 +8,33 @@ public static class IdentityOptions
 {
     public static readonly Option<bool> FakeRoot = new("--fakeroot", "-f")
     {
-        Description = "Run as root in the container: uid 0 mapped to you, plus your /etc/subuid range if you have one",
+        Description = "Be root in the container: uid 0 is you and ids 1… your /etc/subuid range (without one only root is mapped, with a warning); $HOME at /root; capabilities inside the user namespace only",
     };
 
     public static readonly Option<string[]> Security = new("--security")
     {
-        Description = "uid:N,gid:N[:G2…] run as that uid/gid inside (comma list or repeated)",
+        Description = "uid:N,gid:N[:G2…]: run as that uid and gid (and groups) inside, without capabilities (comma list or repeated)",
         AllowMultipleArgumentsPerToken = false,
     };
 
     public static readonly Option<string?> UserNs = new("--userns")
     {
-        Description = "User namespace mode: keep-id[:uid=U,gid=G] or auto[:size=N] (Podman's modes)",
+        Description = "Podman's user namespace modes: keep-id[:uid=U,gid=G,size=N] (you, with your subordinate range mapped around you) or auto[:size=N] (root, with your range)",
     };
 
     public static readonly Option<string[]> AddCaps = new("--add-caps")
     {
-        Description = "Capabilities to keep inside the user namespace (root modes): comma list, CAP_ prefix optional, or all",
+        Description = "Capabilities for the root modes (--fakeroot, --userns=auto, keep-id:uid=0), inside the user namespace only: comma list, CAP_ prefix optional, or all; refused for a payload that is not root",
     };
 
     public static readonly Option<string[]> DropCaps = new("--drop-caps")
     {
-        Description = "Capabilities to drop (comma list, CAP_ prefix optional, or all)",
+        Description = "Capabilities to drop in the root modes (comma list, CAP_ prefix optional, or all)",
     };
 
     public static readonly Option<bool> NoPrivs = new("--no-privs")
     {
-        Description = "Drop all capabilities, even in the root modes",
+        Description = "Start the root modes without capabilities (--add-caps adds back)",
     };
 
     public static void AddTo(Command command)

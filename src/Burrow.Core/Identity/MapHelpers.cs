@@ -1,0 +1,93 @@
+using Burrow.Core.Runtime;
+using Burrow.Linux;
+
+namespace Burrow.Core.Identity;
+
+/// <summary>
+/// Engine side: finds newuidmap and newgidmap and checks, before anything is started, that they can
+/// write a subordinate map (<see cref="MapHelperCheck"/> decides; this only gathers the facts).
+/// </summary>
+public static class MapHelpers
+{
+    /// <summary>Override the helper paths, for tests and unusual installs. Honoured only to locate the helpers.</summary>
+    public const string NewUidMapVariable = "BURROW_NEWUIDMAP";
+    public const string NewGidMapVariable = "BURROW_NEWGIDMAP";
+
+    private static readonly string[] s_directories = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
+
+    public sealed record Paths(string NewUidMap, string NewGidMap);
+
+    /// <summary>Both helpers, checked; throws a BurrowException naming the package and what to check.</summary>
+    public static Paths Require()
+    {
+        bool noNewPrivs = NoNewPrivileges();
+        string mountInfo = ReadOrEmpty("/proc/self/mountinfo");
+        string uid = Check("newuidmap", NewUidMapVariable, noNewPrivs, mountInfo);
+        string gid = Check("newgidmap", NewGidMapVariable, noNewPrivs, mountInfo);
+        return new Paths(uid, gid);
+    }
+
+    /// <summary>The helpers when the plan needs them, else null.</summary>
+    public static Paths? RequireFor(IdentityPlan identity) =>
+        identity.Writer == IdMapWriter.SubordinateHelper ? Require() : null;
+
+    private static string Check(string name, string variable, bool noNewPrivs, string mountInfo)
+    {
+        string? overridden = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } v ? v : null;
+        IReadOnlyList<string> candidates = overridden is not null ? [overridden] : s_directories.Select(d => Path.Combine(d, name)).ToArray();
+        string? path = null;
+        ExecutablePrivilegeInfo? info = null;
+        foreach (string candidate in candidates)
+        {
+            info = ExecutablePrivileges.Inspect(candidate);
+            if (info is not null)
+            {
+                path = candidate;
+                break;
+            }
+        }
+        var facts = new MapHelperFacts
+        {
+            Name = name,
+            Path = path,
+            Searched = candidates,
+            OverrideVariable = overridden is not null ? variable : null,
+            IsRegularFile = info?.IsRegularFile ?? false,
+            Executable = info?.ExecutableByOthers ?? false,
+            OwnerUid = info?.OwnerUid ?? 0,
+            SetUid = info?.SetUid ?? false,
+            FileCapabilities = info?.FileCapabilities,
+            OnNoSuidMount = path is not null && MountInfo.IsNoSuid(mountInfo, RealPath(path)),
+            NoNewPrivileges = noNewPrivs,
+        };
+        MapHelperCheck.Require(facts);
+        return path!;
+    }
+
+    private static bool NoNewPrivileges() =>
+        ReadOrEmpty("/proc/self/status").Split('\n').Any(l => l.StartsWith("NoNewPrivs:", StringComparison.Ordinal) && l.EndsWith('1'));
+
+    /// <summary>The mount check needs the file's real place (/bin is often a link to usr/bin).</summary>
+    private static string RealPath(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? dir = Path.GetDirectoryName(full);
+        if (dir is not null && new DirectoryInfo(dir).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+        {
+            full = Path.Combine(target.FullName, Path.GetFileName(full));
+        }
+        return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full;
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json;
+using Burrow.Core.Diagnostics;
+using Burrow.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Burrow.Core.Runtime.Launch;
+
+/// <summary>
+/// The engine side of a launch: creates the session directory, spawns the starter with the plan on a
+/// memfd, writes the uid/gid maps when the starter has its user namespace, relays signals, relays
+/// failures from the starter and the stage as ERROR: lines, and returns the payload's exit status.
+/// </summary>
+public static class ContainerLauncher
+{
+    /// <summary>
+    /// Runs the plan to completion and returns the exit status for burrow to exit with
+    /// (payload status, 128+N for a signal). Throws BurrowException for set-up failures.
+    /// </summary>
+    public static int Run(LaunchPlan plan, RuntimePaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(paths);
+        if (!File.Exists(paths.Starter))
+        {
+            throw new BurrowException($"the starter {paths.Starter} is missing", "reinstall burrow (scripts/build installs it under PREFIX/libexec/burrow)");
+        }
+
+        // The payload runs as the same user in the host's PID namespace: keep it out of our /proc
+        // entries (fds, memory, /proc/PID/exe — runc CVE-2019-5736 and CVE-2024-21626).
+        ProcessSecurity.SetDumpable(false);
+
+        using SessionDirectory session = SessionDirectory.Create();
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(plan, LaunchPlanJsonContext.Default.LaunchPlan);
+        using SafeFileHandle planFd = FileDescriptors.MemoryFile("burrow-plan", json);
+        (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
+        using (engineEnd)
+        using (var signals = new SignalForwarder())
+        {
+            int starterFd = (int)starterEnd.DangerousGetHandle();
+            int planNumber = (int)planFd.DangerousGetHandle();
+            string[] argv =
+            [
+                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(plan.Namespaces),
+                paths.Self, "__stage", Num(starterFd), Num(planNumber), session.Path, Num((int)Log.Level),
+            ];
+            int pid;
+            using (starterEnd)
+            {
+                pid = Processes.Spawn(paths.Starter, argv, [], [starterFd, planNumber]);
+            }
+            signals.Target = pid;
+            return Supervise(pid, engineEnd, plan);
+        }
+    }
+
+    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan)
+    {
+        BurrowException? failure = null;
+        try
+        {
+            string? first = FileDescriptors.ReceivePacket(channel);
+            if (first == StarterProtocol.UserNamespaceReady)
+            {
+                try
+                {
+                    IdMapWriting.Write(pid, plan.Identity);
+                    FileDescriptors.SendPacket(channel, StarterProtocol.Go);
+                }
+                catch (BurrowException e)
+                {
+                    failure = e;
+                    FileDescriptors.SendPacket(channel, StarterProtocol.Abort);
+                }
+                first = null;
+            }
+            for (string? message = first ?? FileDescriptors.ReceivePacket(channel); message is not null; message = FileDescriptors.ReceivePacket(channel))
+            {
+                failure ??= Interpret(message);
+            }
+        }
+        catch (LinuxException e)
+        {
+            failure ??= new BurrowException("lost contact with the starter: " + e.Message);
+        }
+        ExitStatus status = Processes.Wait(pid);
+        if (failure is not null)
+        {
+            throw failure;
+        }
+        return status.ShellCode;
+    }
+
+    private static BurrowException Interpret(string message)
+    {
+        string[] f = message[1..].Split('\t');
+        if (message[0] == StarterProtocol.StageFailure && f.Length >= 2)
+        {
+            int code = int.TryParse(f[0], CultureInfo.InvariantCulture, out int c) ? c : ExitCodes.Failure;
+            return new BurrowException(f[1], f.Length > 2 && f[2].Length > 0 ? f[2] : null, code);
+        }
+        if (message[0] == StarterProtocol.StarterError && f.Length >= 2 && int.TryParse(f[0], CultureInfo.InvariantCulture, out int errno))
+        {
+            return StarterFailure(errno, f[1]);
+        }
+        return new BurrowException("unexpected message from the starter: " + message);
+    }
+
+    private static BurrowException StarterFailure(int errno, string operation)
+    {
+        string reason = System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);
+        if (operation.StartsWith("unshare(CLONE_NEWUSER)", StringComparison.Ordinal))
+        {
+            return new BurrowException($"cannot create a user namespace: {reason}",
+                "unprivileged user namespaces are disabled or exhausted on this machine; ask the administrator to allow them "
+                + "(sysctl user.max_user_namespaces > 0; on Debian kernels kernel.unprivileged_userns_clone=1; "
+                + "on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)");
+        }
+        if (operation.StartsWith("unshare", StringComparison.Ordinal))
+        {
+            return new BurrowException($"cannot create the container's namespaces ({operation}): {reason}",
+                "the kernel or its configuration refuses one of the requested namespaces; try without --pid, --ipc, --net or --hostname");
+        }
+        return new BurrowException($"burrow-starter: {operation}: {reason}");
+    }
+
+    private static string NamespaceFlags(NamespacePlan ns)
+    {
+        string flags = (ns.Pid ? "p" : "") + (ns.Ipc ? "i" : "") + (ns.Uts ? "u" : "") + (ns.Net ? "n" : "") + (ns.Pid && ns.Init ? "t" : "");
+        return flags.Length == 0 ? "-" : flags;
+    }
+
+    private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

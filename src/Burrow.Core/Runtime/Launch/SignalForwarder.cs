@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using Burrow.Linux;
+
+namespace Burrow.Core.Runtime.Launch;
+
+/// <summary>
+/// Relays the signals a user or a batch system sends to burrow (INT, TERM, HUP, QUIT, USR1, USR2)
+/// to the starter's monitor, which passes them on to the payload. Registered before the starter is
+/// spawned, so a signal that arrives in between is kept and delivered once the target is known.
+/// </summary>
+internal sealed class SignalForwarder : IDisposable
+{
+    private static readonly (PosixSignal Signal, int Number)[] s_forwarded =
+    [
+        (PosixSignal.SIGHUP, 1), (PosixSignal.SIGINT, 2), (PosixSignal.SIGQUIT, 3), (PosixSignal.SIGTERM, 15),
+        ((PosixSignal)10, 10), ((PosixSignal)12, 12),
+    ];
+
+    private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly List<int> _pending = [];
+    private readonly Lock _lock = new();
+    private int _target;
+
+    public SignalForwarder()
+    {
+        foreach ((PosixSignal signal, int number) in s_forwarded)
+        {
+            _registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true; // burrow stays alive: it exits with the payload's status
+                Forward(number);
+            }));
+        }
+    }
+
+    /// <summary>The process to forward to; pending signals are delivered now.</summary>
+    public int Target
+    {
+        set
+        {
+            int[] pending;
+            lock (_lock)
+            {
+                _target = value;
+                pending = [.. _pending];
+                _pending.Clear();
+            }
+            foreach (int sig in pending)
+            {
+                ProcessSecurity.Kill(value, sig);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _target = 0;
+        }
+        _registrations.ForEach(r => r.Dispose());
+    }
+
+    private void Forward(int number)
+    {
+        lock (_lock)
+        {
+            if (_target <= 0)
+            {
+                _pending.Add(number);
+                return;
+            }
+            ProcessSecurity.Kill(_target, number);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using Burrow.Core.Diagnostics;
+using Burrow.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Burrow.Core.Runtime.Stage;
+
+/// <summary>
+/// Assembles the container root on the session's <c>root/</c>: a read-only image becomes the lower
+/// layer of an overlay whose upper layer lives on the session tmpfs (mount points can then be made
+/// without touching the image); a writable sandbox is bound as it is.
+/// </summary>
+internal static class RootBuilder
+{
+    /// <param name="mountPoints">Every place the plan mounts on, with what it must be (to prepare them in the upper layer).</param>
+    public static RootDirectory Build(RootFsPlan plan, SessionArea session, IReadOnlyList<(string Target, CreateKind Kind)> mountPoints)
+    {
+        if (plan.Kind != RootFsKind.Directory)
+        {
+            throw new BurrowException($"this stage cannot use a root file system of kind {plan.Kind}");
+        }
+        if (FileStatus.OfPath(plan.HostPath) is not { Kind: FileKind.Directory })
+        {
+            throw new BurrowException($"the image {plan.HostPath} is not a directory", "give the path of a root file system directory");
+        }
+        const MountAttributes attrs = MountAttributes.NoSuid | MountAttributes.NoDev;
+        SafeFileHandle mount;
+        try
+        {
+            if (!plan.Writable)
+            {
+                PrepareMountPoints(plan.HostPath, session.Upper, mountPoints);
+            }
+            mount = plan.Writable ? WritableBind(plan.HostPath, attrs) : Overlay(plan.HostPath, session, attrs);
+        }
+        catch (LinuxException e)
+        {
+            throw new BurrowException($"cannot mount the image {plan.HostPath} as the container root: {e.Message}",
+                plan.Writable ? "check that you can write to the sandbox" : "the image directory must be on a file system overlayfs accepts as a lower layer");
+        }
+        using (mount)
+        {
+            Mounts.Attach(mount, session.RootMountPoint);
+        }
+        return RootDirectory.Open(session.RootMountPoint);
+    }
+
+    /// <summary>
+    /// With only the caller's own id mapped, the image's root-owned directories belong to an unmapped
+    /// id, and no capability lets the stage create entries in them, through the overlay or otherwise.
+    /// So the missing mount points are made in the upper layer before the overlay exists (the upper
+    /// layer is our own tmpfs): the merged directory then shows the image's entries plus the new ones.
+    /// Existing directories on the way are mirrored with the image's permission bits.
+    /// </summary>
+    private static void PrepareMountPoints(string image, string upper, IReadOnlyList<(string Target, CreateKind Kind)> mountPoints)
+    {
+        using RootDirectory lower = RootDirectory.Open(image);
+        foreach ((string target, CreateKind kind) in mountPoints)
+        {
+            string existing;
+            IReadOnlyList<string> missing;
+            try
+            {
+                (existing, missing) = lower.ResolveExisting(target);
+            }
+            catch (LinuxException)
+            {
+                continue; // reported with its context when the mount itself is attempted
+            }
+            if (missing.Count == 0)
+            {
+                continue;
+            }
+            string path = upper;
+            string inImage = "";
+            foreach (string name in existing.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                path += "/" + name;
+                inImage += "/" + name;
+                if (!Directory.Exists(path))
+                {
+                    uint mode = lower.Stat(inImage)?.Permissions ?? 0x1ed;
+                    FileSystem.MakeDirectory(path, (int)(mode & 0x3ff) | 0x1c0);
+                }
+            }
+            for (int i = 0; i < missing.Count; i++)
+            {
+                path += "/" + missing[i];
+                if (i == missing.Count - 1 && kind == CreateKind.File)
+                {
+                    if (!File.Exists(path))
+                    {
+                        File.WriteAllBytes(path, []);
+                    }
+                }
+                else if (!Directory.Exists(path))
+                {
+                    FileSystem.MakeDirectory(path, 0x1ed);
+                }
+            }
+        }
+    }
+
+    private static SafeFileHandle WritableBind(string image, MountAttributes attrs)
+    {
+        SafeFileHandle tree = Mounts.CloneTree(image, recursive: false);
+        Mounts.SetAttributes(tree, attrs, recursive: false, image);
+        return tree;
+    }
+
+    private static SafeFileHandle Overlay(string image, SessionArea session, MountAttributes attrs)
+    {
+        // "lowerdir+" (Linux 6.8) takes the path as is; plain "lowerdir" needs ':' ',' '\' escaped.
+        KeyValuePair<string, string?>[] rest =
+        [
+            new("upperdir", session.Upper), new("workdir", session.Work), new("userxattr", null),
+        ];
+        try
+        {
+            return Mounts.CreateFileSystem("overlay", [new("lowerdir+", image), .. rest], attrs, image);
+        }
+        catch (LinuxException e) when (e.Errno == Errno.EINVAL)
+        {
+            string escaped = image.Replace("\\", "\\\\").Replace(":", "\\:").Replace(",", "\\,");
+            return Mounts.CreateFileSystem("overlay", [new("lowerdir", escaped), .. rest], attrs, image);
+        }
+    }
+}

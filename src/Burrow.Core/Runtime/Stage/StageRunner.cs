@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text.Json;
+using Burrow.Core.Diagnostics;
+using Burrow.Core.Runtime.Launch;
+using Burrow.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Burrow.Core.Runtime.Stage;
+
+/// <summary>
+/// The stage: runs inside the new namespaces with the user namespace's capabilities (kept across the
+/// starter's exec in the ambient set) and carries the plan out in order: session tmpfs, root, mounts,
+/// generated files, hostname, loopback, pivot_root, then the payload's identity and exec. It decides
+/// nothing; every failure goes back to the engine as one message and the stage exits.
+/// </summary>
+public static class StageRunner
+{
+    /// <summary>Entry point of <c>burrow __stage SYNC_FD PLAN_FD SESSION_DIR LOG_LEVEL</c>; returns only on failure.</summary>
+    public static int Run(string[] args)
+    {
+        if (args.Length != 4 || !int.TryParse(args[0], CultureInfo.InvariantCulture, out int syncFd)
+            || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int planFd)
+            || !int.TryParse(args[3], CultureInfo.InvariantCulture, out int level))
+        {
+            Log.Failure("__stage is started by burrow-starter, not by hand");
+            return ExitCodes.Usage;
+        }
+        Log.Level = (LogLevel)level;
+        using SafeFileHandle sync = FileDescriptors.Own(syncFd);
+        try
+        {
+            FileDescriptors.SetCloseOnExec(syncFd, true);
+            LaunchPlan plan;
+            using (SafeFileHandle planHandle = FileDescriptors.Own(planFd))
+            {
+                byte[] json = FileDescriptors.ReadAll(planHandle, 64 << 20, "the launch plan");
+                plan = JsonSerializer.Deserialize(json, LaunchPlanJsonContext.Default.LaunchPlan)
+                    ?? throw new BurrowException("the launch plan is empty");
+            }
+            Execute(plan, args[2]);
+            return ExitCodes.Failure; // not reached: Execute execs the payload or throws
+        }
+        catch (BurrowException e)
+        {
+            return Report(sync, e.ExitCode, e.Message, e.Hint);
+        }
+        catch (LinuxException e)
+        {
+            return Report(sync, ExitCodes.Failure, "container set-up failed: " + e.Message, null);
+        }
+        catch (Exception e) when (e is IOException or JsonException or InvalidDataException)
+        {
+            return Report(sync, ExitCodes.Failure, "container set-up failed: " + e.Message, null);
+        }
+    }
+
+    private static void Execute(LaunchPlan plan, string sessionPath)
+    {
+        // The payload must die with burrow: PR_SET_PDEATHSIG survives exec but not every credential change.
+        ProcessSecurity.SetParentDeathSignal(9);
+        int lastCap = ProcessSecurity.LastCapability();
+        Mounts.MakeAllPrivate();
+
+        var session = SessionArea.Mount(sessionPath);
+        using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan));
+        var mounter = new MountExecutor(root);
+        foreach (MountStep step in plan.Mounts ?? [])
+        {
+            mounter.Perform(step);
+        }
+        IReadOnlyList<SynthesizedFile> files = plan.Files ?? [];
+        for (int i = 0; i < files.Count; i++)
+        {
+            mounter.BindSynthesized(files[i], session.WriteFile(i, files[i]));
+        }
+        if (plan.Hostname is { Length: > 0 } hostname)
+        {
+            ProcessSecurity.SetHostname(hostname);
+        }
+        if (plan.Namespaces.Net)
+        {
+            Network.BringUpLoopback();
+        }
+        if (!plan.Root.Writable)
+        {
+            Mounts.SetAttributes(root.Handle, MountAttributes.ReadOnly, recursive: false, "the container root");
+        }
+        Mounts.PivotRoot(root.Handle, "the container root");
+        PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap);
+    }
+
+    private static List<(string, CreateKind)> MountPoints(LaunchPlan plan)
+    {
+        var points = new List<(string, CreateKind)>();
+        foreach (MountStep m in plan.Mounts ?? [])
+        {
+            bool file = m.Kind == MountKind.Bind && m.Source is not null
+                ? FileStatus.OfPath(m.Source) is { Kind: not FileKind.Directory and not FileKind.Unknown }
+                : m.TargetKind == TargetKind.File;
+            points.Add((m.Target, file ? CreateKind.File : CreateKind.Directory));
+        }
+        foreach (SynthesizedFile f in plan.Files ?? [])
+        {
+            points.Add((f.Target, CreateKind.File));
+        }
+        return points;
+    }
+
+    private static int Report(SafeFileHandle sync, int code, string message, string? hint)
+    {
+        if (!FileDescriptors.SendPacket(sync, StarterProtocol.FormatStageFailure(code, message, hint)))
+        {
+            Log.Failure(message);
+        }
+        return code;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text;
+using Burrow.Linux.Interop;
+using Microsoft.Win32.SafeHandles;
+
+namespace Burrow.Linux;
+
+/// <summary>Descriptor plumbing: memfds, socket pairs, close-on-exec, whole reads and writes.</summary>
+public static class FileDescriptors
+{
+    public static SafeFileHandle Own(int fd) => new((IntPtr)fd, ownsHandle: true);
+
+    /// <summary>An O_PATH descriptor for a host path Burrow itself created (the final symlink is not followed).</summary>
+    public static SafeFileHandle OpenPath(string hostPath) =>
+        Own(Errno.Check(Sys.OpenAt(Sys.AT_FDCWD, hostPath, Sys.O_PATH | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0), "open", hostPath));
+
+    /// <summary>An anonymous in-memory file holding <paramref name="content"/>, positioned at the start.</summary>
+    public static SafeFileHandle MemoryFile(string name, ReadOnlySpan<byte> content)
+    {
+        SafeFileHandle fd = Own(Errno.Check(Sys.MemfdCreate(name, Sys.MFD_CLOEXEC), "memfd_create", name));
+        WriteAll(fd, content);
+        Errno.Check(Sys.Lseek((int)fd.DangerousGetHandle(), 0, 0), "lseek", name);
+        return fd;
+    }
+
+    /// <summary>A connected AF_UNIX SOCK_SEQPACKET pair (message boundaries kept), both close-on-exec.</summary>
+    public static unsafe (SafeFileHandle, SafeFileHandle) SeqPacketPair()
+    {
+        int* fds = stackalloc int[2];
+        Errno.Check(Sys.Socketpair(Sys.AF_UNIX, Sys.SOCK_SEQPACKET | Sys.SOCK_CLOEXEC, 0, fds), "socketpair");
+        return (Own(fds[0]), Own(fds[1]));
+    }
+
+    public static void SetCloseOnExec(int fd, bool value)
+    {
+        int flags = Errno.Check(Sys.Fcntl(fd, Sys.F_GETFD, 0), "fcntl(F_GETFD)");
+        flags = value ? flags | Sys.FD_CLOEXEC : flags & ~Sys.FD_CLOEXEC;
+        Errno.Check(Sys.Fcntl(fd, Sys.F_SETFD, flags), "fcntl(F_SETFD)");
+    }
+
+    /// <summary>Marks every descriptor from <paramref name="first"/> up close-on-exec except <paramref name="keep"/>.</summary>
+    public static void CloseOnExecFrom(int first, IReadOnlyCollection<int> keep)
+    {
+        int start = first;
+        foreach (int k in keep.Where(k => k >= first).Order())
+        {
+            if (k > start)
+            {
+                Errno.Check(Sys.CloseRange((uint)start, (uint)(k - 1), Sys.CLOSE_RANGE_CLOEXEC), "close_range");
+            }
+            start = k + 1;
+        }
+        Errno.Check(Sys.CloseRange((uint)start, uint.MaxValue, Sys.CLOSE_RANGE_CLOEXEC), "close_range");
+        foreach (int k in keep)
+        {
+            // A descriptor the user passes must reach the payload even if it was opened close-on-exec.
+            try { SetCloseOnExec(k, false); } catch (LinuxException e) when (e.Errno == Errno.EBADF) { }
+        }
+    }
+
+    public static unsafe void WriteAll(SafeFileHandle fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                nint n = Sys.Write((int)fd.DangerousGetHandle(), p + done, data.Length - done);
+                if (n < 0 && Errno.Last == Errno.EINTR)
+                {
+                    continue;
+                }
+                done += (int)Errno.Check((long)n, "write");
+            }
+        }
+    }
+
+    /// <summary>Reads to end of file, up to <paramref name="limit"/> bytes (more is an error).</summary>
+    public static unsafe byte[] ReadAll(SafeFileHandle fd, int limit, string what)
+    {
+        var buffer = new MemoryStream();
+        byte* chunk = stackalloc byte[16384];
+        while (true)
+        {
+            nint n = Sys.Read((int)fd.DangerousGetHandle(), chunk, 16384);
+            if (n < 0 && Errno.Last == Errno.EINTR)
+            {
+                continue;
+            }
+            Errno.Check((long)n, "read", what);
+            if (n == 0)
+            {
+                return buffer.ToArray();
+            }
+            if (buffer.Length + n > limit)
+            {
+                throw new InvalidDataException($"{what} is larger than {limit} bytes");
+            }
+            buffer.Write(new ReadOnlySpan<byte>(chunk, (int)n));
+        }
+    }
+
+    /// <summary>Sends one packet; false when the peer has gone.</summary>
+    public static unsafe bool SendPacket(SafeFileHandle fd, string message)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(message);
+        fixed (byte* p = bytes)
+        {
+            while (true)
+            {
+                nint n = Sys.Send((int)fd.DangerousGetHandle(), p, bytes.Length, Sys.MSG_NOSIGNAL);
+                if (n >= 0)
+                {
+                    return true;
+                }
+                int e = Errno.Last;
+                if (e == Errno.EINTR)
+                {
+                    continue;
+                }
+                if (e is 32 /* EPIPE */ or 104 /* ECONNRESET */)
+                {
+                    return false;
+                }
+                throw new LinuxException(e, "send", null);
+            }
+        }
+    }
+
+    /// <summary>Receives one packet; null at end of file (every peer descriptor closed).</summary>
+    public static unsafe string? ReceivePacket(SafeFileHandle fd)
+    {
+        byte* buf = stackalloc byte[8192];
+        while (true)
+        {
+            nint n = Sys.Recv((int)fd.DangerousGetHandle(), buf, 8192, 0);
+            if (n < 0 && Errno.Last == Errno.EINTR)
+            {
+                continue;
+            }
+            Errno.Check((long)n, "recv");
+            return n == 0 ? null : Encoding.UTF8.GetString(buf, (int)n);
+        }
+    }
+}
