@@ -40,5 +40,6 @@ missing_packages() {
   for p in "${BURROW_DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
-  printf '%s\n' "${missing[@]}"
+  # Nothing at all when nothing is missing: an empty line would read as one missing package named "".
+  [ "${#missing[@]}" -eq 0 ] || printf '%s\n' "${missing[@]}"
 }
