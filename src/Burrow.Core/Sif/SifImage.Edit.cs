@@ -16,7 +16,9 @@ public sealed partial class SifImage
     private const int CopyBufferSize = 1 << 20;
 
     /// <summary>Adds one object (the reference's AddObject): data, then its descriptor, then the header.</summary>
-    public SifDescriptor AddObject(SifObjectSpec spec, SifEditOptions? options = null)
+    public SifDescriptor AddObject(SifObjectSpec spec, SifEditOptions? options = null) => Writing(() => AddObjectCore(spec, options));
+
+    private SifDescriptor AddObjectCore(SifObjectSpec spec, SifEditOptions? options)
     {
         RequireWritable();
         long t = EditTime(options);
@@ -27,7 +29,7 @@ public sealed partial class SifImage
         _slots[slot] = d;
         Header = Header with
         {
-            DescriptorsFree = Header.DescriptorsFree - 1,
+            DescriptorsFree = FreeSlots(),
             DataSize = d.Offset + d.Size - Header.DataOffset,
             ModifiedAtUnix = t,
             RawArch = d.PartitionType == SifPartitionType.PrimarySystem ? d.Extra.Slice(8, 3).ToArray() : Header.RawArch,
@@ -40,7 +42,10 @@ public sealed partial class SifImage
     /// Deletes an object (the reference's DeleteObject). <paramref name="zero"/> overwrites its data with zeros;
     /// <paramref name="compact"/> shrinks the data section and the file to the last remaining object.
     /// </summary>
-    public void DeleteObject(uint id, bool zero = false, bool compact = false, SifEditOptions? options = null)
+    public void DeleteObject(uint id, bool zero = false, bool compact = false, SifEditOptions? options = null) =>
+        Writing(() => DeleteObjectCore(id, zero, compact, options));
+
+    private bool DeleteObjectCore(uint id, bool zero, bool compact, SifEditOptions? options)
     {
         RequireWritable();
         SifDescriptor d = GetById(id);
@@ -62,7 +67,7 @@ public sealed partial class SifImage
         long dataSize = compact ? CalculatedDataSize() : Header.DataSize;
         Header = Header with
         {
-            DescriptorsFree = Header.DescriptorsFree + 1,
+            DescriptorsFree = FreeSlots(),
             DataSize = dataSize,
             ModifiedAtUnix = t,
             RawArch = d.PartitionType == SifPartitionType.PrimarySystem ? "00\0"u8.ToArray() : Header.RawArch,
@@ -73,13 +78,16 @@ public sealed partial class SifImage
             _storage.SetLength(Header.DataOffset + dataSize);
             _storage.Barrier();
         }
+        return true;
     }
 
     /// <summary>
     /// Makes a System partition the primary one (the reference's SetPrimPart, with newer sif's fixes: the
     /// partition keeps its arch and both changed descriptors get the new modification time).
     /// </summary>
-    public void SetPrimaryPartition(uint id, SifEditOptions? options = null)
+    public void SetPrimaryPartition(uint id, SifEditOptions? options = null) => Writing(() => SetPrimaryPartitionCore(id, options));
+
+    private bool SetPrimaryPartitionCore(uint id, SifEditOptions? options)
     {
         RequireWritable();
         SifDescriptor d = GetById(id);
@@ -89,7 +97,7 @@ public sealed partial class SifImage
         }
         if (d.PartitionType == SifPartitionType.PrimarySystem)
         {
-            return;
+            return true;
         }
         if (d.PartitionType != SifPartitionType.System)
         {
@@ -105,6 +113,21 @@ public sealed partial class SifImage
         ReplaceSlot(d, promoted);
         Header = Header with { RawArch = promoted.Extra.Slice(8, 3).ToArray(), ModifiedAtUnix = t };
         WriteHeader();
+        return true;
+    }
+
+    /// <summary>A failed write (disk full, I/O error) becomes a user-facing error; the write order has kept the image consistent.</summary>
+    private T Writing<T>(Func<T> edit)
+    {
+        try
+        {
+            return edit();
+        }
+        catch (IOException e)
+        {
+            throw new BurrowException($"cannot write SIF image {Name}: {e.Message}",
+                "the image is still consistent: the change was not applied or only its unclaimed data was written", ExitCodes.Failure, e);
+        }
     }
 
     internal static SifImage CreateInto(SifStorage storage, string name, IReadOnlyList<SifObjectSpec> objects, SifCreateOptions options)
@@ -183,7 +206,7 @@ public sealed partial class SifImage
         {
             throw new BurrowException($"group or link id {Math.Max(spec.GroupId, spec.LinkedId)} is too large: SIF allows at most {SifLayout.GroupMask - 1}");
         }
-        CheckLink(spec, (uint)slot + 1, existing);
+        CheckLink(spec, NewId(slot, existing), existing);
         byte[] extra = EncodeExtra(spec, existing);
 
         long start = Header.DataOffset + CalculatedDataSize();
@@ -216,7 +239,25 @@ public sealed partial class SifImage
         long objectTime = spec.Time is { } ot ? SifTime.FromDateTime(ot) : time;
         uint group = spec.GroupId == 0 ? SifLayout.GroupMask : spec.GroupId | SifLayout.GroupMask;
         uint link = spec.LinkedId == 0 ? 0 : spec.LinkIsGroup ? spec.LinkedId | SifLayout.GroupMask : spec.LinkedId;
-        return new SifDescriptor((int)spec.Type, (uint)slot + 1, group, link, offset, n, offset - start + n, objectTime, objectTime, 0, 0, name, extra);
+        return new SifDescriptor((int)spec.Type, NewId(slot, existing), group, link, offset, n, offset - start + n, objectTime, objectTime, 0, 0, name, extra);
+    }
+
+    /// <summary>
+    /// The reference's id is the slot number; in an image whose ids do not follow their slots (never one
+    /// the reference or Burrow wrote) that id may be taken, and then the smallest free id is used instead.
+    /// </summary>
+    private static uint NewId(int slot, IReadOnlyList<SifDescriptor> existing)
+    {
+        var taken = existing.Select(d => d.Id).ToHashSet();
+        uint id = (uint)slot + 1;
+        if (!taken.Contains(id))
+        {
+            return id;
+        }
+        for (id = 1; taken.Contains(id); id++)
+        {
+        }
+        return id;
     }
 
     private static void CheckLink(SifObjectSpec spec, uint newId, IReadOnlyList<SifDescriptor> existing)
@@ -306,6 +347,12 @@ public sealed partial class SifImage
         }
         return slot;
     }
+
+    /// <summary>
+    /// The reference increments and decrements the stored count; counting the slots gives the same number on
+    /// any consistent image and repairs an inconsistent one instead of carrying the error forward.
+    /// </summary>
+    private long FreeSlots() => _slots.Count(s => s is null);
 
     private void RequireWritable()
     {

@@ -107,4 +107,42 @@ public sealed class SifReadTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void OpeningAndListingASparse8GiBImageReadsOnlyHeaderAndTable()
+    {
+        string dir = Directory.CreateTempSubdirectory("burrow-sif-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "big.sif");
+            SifBuilder.Create(path, [new SifObjectSpec(SifDataType.Partition, new MemoryStream([1, 2, 3, 4]))
+            {
+                FsType = SifFsType.Squash, PartitionType = SifPartitionType.PrimarySystem, Arch = "amd64",
+            }], new SifCreateOptions { Deterministic = true });
+            // Grow the partition to 8 GiB of hole: patch its size and the data size, then extend the file sparsely.
+            const long size = 8L << 30;
+            using (var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+            {
+                byte[] b = new byte[8];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b, size);
+                f.Position = 4096 + 25;
+                f.Write(b);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b, 32768 - 32176 + size);
+                f.Position = 4096 + 33;
+                f.Write(b);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(b, 32768 + size - 32176);
+                f.Position = 0x78;
+                f.Write(b);
+                f.SetLength(32768 + size);
+            }
+            using SifImage image = SifImage.Open(path);
+            Assert.Equal(size, image.PrimarySystemPartition!.Size);
+            Assert.NotEmpty(SifText.List(image));
+            Assert.Equal(128 + 48 * 585, image.BytesRead);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
