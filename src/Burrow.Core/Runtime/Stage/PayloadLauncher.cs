@@ -49,6 +49,7 @@ internal static class PayloadLauncher
             ProcessSecurity.SetNoNewPrivileges();
         }
         FileDescriptors.CloseOnExecFrom(3, (process.PassFds ?? []).ToArray());
+        Signals.ResetForExec();
 
         string[] env = process.Env.Select(e => e.Name + "=" + e.Value).ToArray();
         string command = process.Argv[0];
