@@ -60,8 +60,10 @@ public static class AsUser
 
         if (E2EEnvironment.IsRoot)
         {
+            // As a login does: no capabilities, but the full bounding set, so that setuid-root newuidmap/newgidmap
+            // work as they do for real users (with an empty bounding set a setuid program gains nothing).
             psi.FileName = "setpriv";
-            foreach (string a in new[] { "--reuid=" + user.Uid, "--regid=" + user.Gid, "--init-groups", "--inh-caps=-all", "--bounding-set=-all", "--" })
+            foreach (string a in new[] { "--reuid=" + user.Uid, "--regid=" + user.Gid, "--init-groups", "--inh-caps=-all", "--" })
             {
                 psi.ArgumentList.Add(a);
             }
