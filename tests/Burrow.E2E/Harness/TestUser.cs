@@ -60,8 +60,10 @@ public static class AsUser
 
         if (E2EEnvironment.IsRoot)
         {
+            // The full bounding set a real login has: an empty one would make "CapBnd is 0 inside"
+            // true for free and void the setuid newuidmap/newgidmap the identity modes need.
             psi.FileName = "setpriv";
-            foreach (string a in new[] { "--reuid=" + user.Uid, "--regid=" + user.Gid, "--init-groups", "--inh-caps=-all", "--bounding-set=-all", "--" })
+            foreach (string a in new[] { "--reuid=" + user.Uid, "--regid=" + user.Gid, "--init-groups", "--inh-caps=-all", "--" })
             {
                 psi.ArgumentList.Add(a);
             }

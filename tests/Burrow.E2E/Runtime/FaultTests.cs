@@ -21,6 +21,16 @@ public class FaultTests
     }
 
     [Fact]
+    public void PowerlessNewuidmapIsAClearError()
+    {
+        // Under no_new_privs the setuid helper cannot gain anything; burrow must say so, not "Permission denied".
+        TestUser user = E2EEnvironment.UserWithRange;
+        RunResult r = AsUser.Run(user, ["setpriv", "--no-new-privs", "--", E2EEnvironment.Burrow, "exec", "--fakeroot", E2EEnvironment.BusyboxImage, "true"]);
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("ERROR:   newgidmap cannot work: burrow runs with the no_new_privs flag set", r.Stderr);
+    }
+
+    [Fact]
     public void CommandNotFoundExits127WithAMessage()
     {
         RunResult r = AsUser.Burrow(User, "exec", E2EEnvironment.BusyboxImage, "no-such-command-here", "x");

@@ -40,14 +40,15 @@ internal static class IdMapWriting
     }
 
     /// <summary>Finds a usable newuidmap/newgidmap or says exactly what is wrong with it.</summary>
-    public static string FindHelper(string name)
+    public static string FindHelper(string name, IReadOnlyList<string>? directories = null)
     {
-        string? path = s_helperDirectories.Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+        string? path = (directories ?? s_helperDirectories).Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
         if (path is null)
         {
             throw new BurrowException($"{name} is not installed, and mapping a range of subordinate ids needs it",
                 "install shadow's uidmap package (Debian/Ubuntu: apt-get install uidmap), or use an option that maps only your own ids");
         }
+        RequireSetuidToWork(name);
         FileStatus st = FileStatus.OfPath(path) ?? throw new BurrowException($"{path} disappeared");
         bool setuidRoot = st.Uid == 0 && (st.Permissions & 0x800) != 0;
         if (!setuidRoot && !HasFileCapabilities(path))
@@ -56,6 +57,36 @@ internal static class IdMapWriting
                 $"ask the administrator to run: chmod u+s {path} (or setcap cap_setuid,cap_setgid+ep {path})");
         }
         return path;
+    }
+
+    /// <summary>
+    /// A setuid helper is powerless when burrow itself runs with no_new_privs or without
+    /// CAP_SETUID/CAP_SETGID in its bounding set (a login under setpriv, a container, some batch
+    /// systems): say so instead of letting the helper fail with "Permission denied".
+    /// </summary>
+    private static void RequireSetuidToWork(string name)
+    {
+        string status;
+        try
+        {
+            status = File.ReadAllText("/proc/self/status");
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        string? Field(string key) => status.Split('\n').FirstOrDefault(l => l.StartsWith(key + ":", StringComparison.Ordinal))?[(key.Length + 1)..].Trim();
+        if (Field("NoNewPrivs") == "1")
+        {
+            throw new BurrowException($"{name} cannot work: burrow runs with the no_new_privs flag set, which voids setuid programs",
+                "run burrow from a normal login shell, not from under no_new_privs (e.g. not inside another container)");
+        }
+        if (Field("CapBnd") is { } bnd && ulong.TryParse(bnd, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong bounding)
+            && (bounding & 0xc0) != 0xc0)
+        {
+            throw new BurrowException($"{name} cannot work: CAP_SETUID and CAP_SETGID are not in burrow's capability bounding set ({bnd})",
+                "run burrow from a session whose bounding set was not emptied (e.g. not under setpriv --bounding-set=-all)");
+        }
     }
 
     private static void RunHelper(string name, int pid, IReadOnlyList<IdMapEntry> map, string database)
