@@ -12,7 +12,7 @@ BURROW_DEBIAN_PACKAGES=(
   gcc libc6-dev uidmap util-linux procps iproute2 busybox-static debootstrap
   squashfs-tools squashfs-tools-ng squashfuse fuse-overlayfs gocryptfs
   runc crun podman skopeo umoci siftool docker-registry apache2-utils
-  hyperfine time python3 ca-certificates
+  hyperfine time python3 ca-certificates openssl curl
 )
 
 say() { printf '%s\n' "$*" >&2; }
@@ -40,5 +40,6 @@ missing_packages() {
   for p in "${BURROW_DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
-  printf '%s\n' "${missing[@]}"
+  # Nothing at all when nothing is missing: an empty line would read as one missing package named "".
+  [ "${#missing[@]}" -eq 0 ] || printf '%s\n' "${missing[@]}"
 }

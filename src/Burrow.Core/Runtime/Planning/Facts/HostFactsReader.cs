@@ -36,16 +36,22 @@ public static class HostFactsReader
     /// <summary>The kind of a host path, following symlinks as a bind mount's source does.</summary>
     public static PathKind KindOf(string path)
     {
-        if (Directory.Exists(path))
+        try
         {
-            return PathKind.Directory;
+            return FileStatus.OfPath(path)?.Kind switch
+            {
+                null => PathKind.Missing,
+                FileKind.Regular => PathKind.File,
+                FileKind.Directory => PathKind.Directory,
+                _ => PathKind.Other,
+            };
         }
-        if (!File.Exists(path))
+        catch (LinuxException e)
         {
+            // EACCES on a parent, ELOOP…: the path cannot be used as a bind source either.
+            Log.Debug($"host path {path}: {e.Message}");
             return PathKind.Missing;
         }
-        string target = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
-        return PathProbe.TypeOf(target) == ProbedType.Regular ? PathKind.File : PathKind.Other;
     }
 
     private static string CurrentDirectory()

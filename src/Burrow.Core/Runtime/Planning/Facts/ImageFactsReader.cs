@@ -12,7 +12,7 @@ public static class ImageFactsReader
 
     public static ImageFacts Read(ResolvedImage image, ActionRequest request, string hostCwd, IdentityDecision identity)
     {
-        IImageRootReader reader = new InRootPathReader(image.RootPath);
+        using var reader = new RootDirectoryReader(image.RootPath);
         var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
         foreach (string path in FactQueries.ImagePaths(request, hostCwd, identity))
         {

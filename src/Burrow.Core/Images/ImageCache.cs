@@ -1,0 +1,138 @@
+using System.Globalization;
+using Burrow.Core.Diagnostics;
+using Burrow.Core.Oci;
+
+namespace Burrow.Core.Images;
+
+/// <summary>
+/// The per-user cache, mode 0700: <c>blobs/sha256/HEX</c> (OCI blobs by digest) and <c>sif/sha256/HEX.COMP.sif</c>
+/// (converted images by manifest digest and squashfs compression). Every entry is written under <c>tmp/</c> and
+/// renamed into place after an fsync, so a reader sees a whole entry or none, concurrent pulls of one image
+/// each rename an identical file over the same name, and a killed pull leaves only a temp file that the next
+/// run removes.
+/// </summary>
+public sealed class ImageCache
+{
+    public ImageCache(string root)
+    {
+        Root = root;
+    }
+
+    public string Root { get; }
+
+    public string BlobDirectory => Path.Combine(Root, "blobs");
+    public string SifDirectory => Path.Combine(Root, "sif");
+    public string TempDirectory => Path.Combine(Root, "tmp");
+
+    /// <summary><c>$BURROW_CACHEDIR</c>, else <c>$XDG_CACHE_HOME/burrow</c>, else <c>~/.cache/burrow</c>.</summary>
+    public static string DefaultRoot()
+    {
+        if (Environment.GetEnvironmentVariable("BURROW_CACHEDIR") is { Length: > 0 } explicitDir)
+        {
+            return Path.GetFullPath(explicitDir);
+        }
+        if (Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg)
+        {
+            return Path.Combine(Path.GetFullPath(xdg), "burrow");
+        }
+        string home = Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Combine(home, ".cache", "burrow");
+    }
+
+    /// <summary>Creates the cache directories 0700 and removes temp files of pulls that no longer run.</summary>
+    public void Prepare()
+    {
+        try
+        {
+            PrivateFiles.EnsureDirectory(Root);
+            PrivateFiles.EnsureDirectory(TempDirectory);
+            PrivateFiles.EnsureDirectory(Path.Combine(BlobDirectory, "sha256"));
+            PrivateFiles.EnsureDirectory(Path.Combine(SifDirectory, "sha256"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BurrowException($"cannot create the cache directory {Root}: {e.Message}",
+                "set BURROW_CACHEDIR to a directory you own, or use --disable-cache");
+        }
+        RemoveStaleTemps();
+    }
+
+    public string BlobPath(Digest d) => Path.Combine(BlobDirectory, d.Algorithm, d.Hex);
+
+    public string SifPath(Digest manifest, string compression) => Path.Combine(SifDirectory, manifest.Algorithm, manifest.Hex + "." + compression + ".sif");
+
+    /// <summary>A fresh temp name carrying our pid, so that a later run can tell a dead pull's leftovers from a live one's.</summary>
+    public string NewTempPath(string suffix = "") =>
+        Path.Combine(TempDirectory, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..12] + suffix);
+
+    /// <summary>fsyncs the temp file and renames it over <paramref name="final"/> (atomic on one file system).</summary>
+    public static void Commit(string temp, string final)
+    {
+        using (var fs = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite))
+        {
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(temp, final, overwrite: true);
+    }
+
+    private void RemoveStaleTemps()
+    {
+        foreach (string entry in Directory.EnumerateFileSystemEntries(TempDirectory))
+        {
+            string name = Path.GetFileName(entry);
+            int dash = name.IndexOf('-');
+            if (dash <= 0 || !int.TryParse(name[..dash], CultureInfo.InvariantCulture, out int pid) || Directory.Exists("/proc/" + pid))
+            {
+                continue;
+            }
+            try
+            {
+                if (Directory.Exists(entry))
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.Debug($"cannot remove the stale temp entry {entry}: {e.Message}");
+            }
+        }
+    }
+}
+
+/// <summary>Where layer blobs are kept: the cache's blob directory, or a private temp directory with <c>--disable-cache</c>.</summary>
+public sealed class BlobStore(string blobDirectory, Func<string> newTempPath)
+{
+    public string? TryGet(Digest d, long size)
+    {
+        string path = Path.Combine(blobDirectory, d.Algorithm, d.Hex);
+        var info = new FileInfo(path);
+        return info.Exists && info.Length == size ? path : null;
+    }
+
+    /// <summary>Writes a blob through <paramref name="write"/> (which verifies it) to a temp file, then renames it into place.</summary>
+    public async Task<string> PutAsync(Digest d, Func<FileStream, Task> write)
+    {
+        string final = Path.Combine(blobDirectory, d.Algorithm, d.Hex);
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        string temp = newTempPath();
+        try
+        {
+            await using (FileStream file = PrivateFiles.CreateFile(temp))
+            {
+                await write(file).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, final, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+        return final;
+    }
+}
