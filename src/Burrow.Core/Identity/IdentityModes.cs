@@ -79,7 +79,8 @@ internal static class IdentityModes
             },
             Uid = uid,
             Gid = gid,
-            SupplementaryGroups = ids.ExtraGroups,
+            // As initgroups does, the primary group is in the list too (setgroups replaces the whole list).
+            SupplementaryGroups = ids.ExtraGroups.Count > 0 ? [gid, .. ids.ExtraGroups] : [],
             Capabilities = CapabilitySets.None,
             HomeDestination = user.Home,
             AccountEntries = AccountEntries.Image,
@@ -117,7 +118,8 @@ internal static class IdentityModes
             },
             Uid = 0,
             Gid = 0,
-            SupplementaryGroups = [],
+            // setgroups is allowed here, so the stage sets the list: root's own group, as a root login has.
+            SupplementaryGroups = [0],
             Capabilities = CapabilitySets.None,
             HomeDestination = RootHome,
             AccountEntries = AccountEntries.Image,
@@ -182,7 +184,8 @@ internal static class IdentityModes
             },
             Uid = uid,
             Gid = gid,
-            SupplementaryGroups = [],
+            // The host's other groups are not mapped here; the payload keeps only its own group, as in Podman.
+            SupplementaryGroups = [gid],
             Capabilities = CapabilitySets.None,
             HomeDestination = home,
             AccountEntries = accounts,
@@ -224,7 +227,7 @@ internal static class IdentityModes
             },
             Uid = 0,
             Gid = 0,
-            SupplementaryGroups = [],
+            SupplementaryGroups = [0],
             Capabilities = CapabilitySets.None,
             HomeDestination = RootHome,
             AccountEntries = AccountEntries.Image,

@@ -28,6 +28,9 @@ public sealed record MapHelperFacts
     /// <summary>The file system holding it is mounted nosuid, which voids both setuid and file capabilities.</summary>
     public bool OnNoSuidMount { get; init; }
 
+    /// <summary>burrow's own capability bounding set (CapBnd); a setuid or file-capability program gains only what is in it.</summary>
+    public ulong BoundingSet { get; init; } = ulong.MaxValue;
+
     /// <summary>burrow itself runs with no_new_privs (e.g. inside a container), which voids them too.</summary>
     public bool NoNewPrivileges { get; init; }
 }
@@ -79,6 +82,12 @@ public static class MapHelperCheck
             throw new BurrowException(
                 $"{f.Path} is {how}, but burrow runs with no_new_privs set (NoNewPrivs: 1 in /proc/self/status), so {f.Name} cannot gain the privilege to write the map",
                 "this happens inside a container (Burrow's, Apptainer's); run on the host, or use a mode that maps only your own ids (--fakeroot without a range maps only root)");
+        }
+        if ((f.BoundingSet & (1UL << RequiredCapability(f.Name))) == 0)
+        {
+            throw new BurrowException(
+                $"{f.Path} is {how}, but burrow runs without {capName} in its capability bounding set (CapBnd in /proc/self/status), so {f.Name} cannot gain it to write the map",
+                "something (a container, setpriv --bounding-set, capsh --drop) dropped it before burrow started; run burrow from a normal login session");
         }
         if (f.OnNoSuidMount)
         {

@@ -20,10 +20,12 @@ public static class MapHelpers
     /// <summary>Both helpers, checked; throws a BurrowException naming the package and what to check.</summary>
     public static Paths Require()
     {
-        bool noNewPrivs = NoNewPrivileges();
+        string status = ReadOrEmpty("/proc/self/status");
+        bool noNewPrivs = StatusField(status, "NoNewPrivs") == "1";
+        ulong bounding = ulong.TryParse(StatusField(status, "CapBnd"), System.Globalization.NumberStyles.HexNumber, null, out ulong b) ? b : ulong.MaxValue;
         string mountInfo = ReadOrEmpty("/proc/self/mountinfo");
-        string uid = Check("newuidmap", NewUidMapVariable, noNewPrivs, mountInfo);
-        string gid = Check("newgidmap", NewGidMapVariable, noNewPrivs, mountInfo);
+        string uid = Check("newuidmap", NewUidMapVariable, noNewPrivs, bounding, mountInfo);
+        string gid = Check("newgidmap", NewGidMapVariable, noNewPrivs, bounding, mountInfo);
         return new Paths(uid, gid);
     }
 
@@ -31,7 +33,7 @@ public static class MapHelpers
     public static Paths? RequireFor(IdentityPlan identity) =>
         identity.Writer == IdMapWriter.SubordinateHelper ? Require() : null;
 
-    private static string Check(string name, string variable, bool noNewPrivs, string mountInfo)
+    private static string Check(string name, string variable, bool noNewPrivs, ulong bounding, string mountInfo)
     {
         string? overridden = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } v ? v : null;
         IReadOnlyList<string> candidates = overridden is not null ? [overridden] : s_directories.Select(d => Path.Combine(d, name)).ToArray();
@@ -59,13 +61,14 @@ public static class MapHelpers
             FileCapabilities = info?.FileCapabilities,
             OnNoSuidMount = path is not null && MountInfo.IsNoSuid(mountInfo, RealPath(path)),
             NoNewPrivileges = noNewPrivs,
+            BoundingSet = bounding,
         };
         MapHelperCheck.Require(facts);
         return path!;
     }
 
-    private static bool NoNewPrivileges() =>
-        ReadOrEmpty("/proc/self/status").Split('\n').Any(l => l.StartsWith("NoNewPrivs:", StringComparison.Ordinal) && l.EndsWith('1'));
+    private static string? StatusField(string status, string name) =>
+        status.Split('\n').FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..].Trim();
 
     /// <summary>The mount check needs the file's real place (/bin is often a link to usr/bin).</summary>
     private static string RealPath(string path)

@@ -60,8 +60,8 @@ public static class AsUser
 
         if (E2EEnvironment.IsRoot)
         {
-            // The full bounding set a real login has: an empty one would make "CapBnd is 0 inside"
-            // true for free and void the setuid newuidmap/newgidmap the identity modes need.
+            // As a login does: no capabilities, but the full bounding set, so that setuid-root newuidmap/newgidmap
+            // work as they do for real users (with an empty bounding set a setuid program gains nothing).
             psi.FileName = "setpriv";
             foreach (string a in new[] { "--reuid=" + user.Uid, "--regid=" + user.Gid, "--init-groups", "--inh-caps=-all", "--" })
             {

@@ -44,6 +44,24 @@ internal static class Sandboxes
             return dest;
         }
 
+        /// <summary>
+        /// A copy of the busybox image whose files are owned as a user namespace mode lays them out, as
+        /// Podman's storage chowns an image for its mapping: container root, and /owned-by-5 owned by 5:5.
+        /// (The cached images are owned by host root, which no unprivileged mapping can reach: there every
+        /// mode shows nobody.) <paramref name="hostRoot"/> and <paramref name="hostFive"/> are the host ids
+        /// container 0 and 5 map to in that mode.
+        /// </summary>
+        public string BusyboxOwnedAs(uint hostRoot, uint hostFive)
+        {
+            string dest = System.IO.Path.Combine(Path, "owned");
+            Run("cp", "-a", E2EEnvironment.BusyboxImage, dest);
+            File.WriteAllText(System.IO.Path.Combine(dest, "owned-by-5"), "five\n");
+            Run("chmod", "0644", System.IO.Path.Combine(dest, "owned-by-5"));
+            Run("chown", "-hR", $"{hostRoot}:{hostRoot}", dest);
+            Run("chown", $"{hostFive}:{hostFive}", System.IO.Path.Combine(dest, "owned-by-5"));
+            return dest;
+        }
+
         /// <summary>Writes a file the user can read.</summary>
         public string Write(string name, string content)
         {

@@ -48,7 +48,7 @@ public class IdentityResolverTests
         Assert.True(d.Plan.AllowSetgroups);
         Assert.Equal(IdMapWriter.SubordinateHelper, d.Plan.Writer);
         Assert.True(d.IsContainerRoot);
-        Assert.Empty(d.SupplementaryGroups);
+        Assert.Equal([0u], d.SupplementaryGroups);
         Assert.Equal("/root", d.HomeDestination);
         Assert.Equal(AccountEntries.Image, d.AccountEntries);
         Assert.Equal(Capabilities.ForRoot(Capabilities.All), d.Capabilities);
@@ -146,7 +146,7 @@ public class IdentityResolverTests
         Assert.Equal([new IdMapEntry(3210, 1001, 1)], d.Plan.UidMap);
         Assert.Equal(IdMapWriter.SubordinateHelper, d.Plan.Writer);
         Assert.True(d.Plan.AllowSetgroups);
-        Assert.Equal([44u, 5000u], d.SupplementaryGroups);
+        Assert.Equal([3210u, 44u, 5000u], d.SupplementaryGroups);
     }
 
     [Fact]
@@ -168,6 +168,7 @@ public class IdentityResolverTests
         Assert.Equal(IdMapWriter.SubordinateHelper, d.Plan.Writer);
         Assert.True(d.Plan.AllowSetgroups);
         Assert.Equal((1001u, 1001u), (d.Uid, d.Gid));
+        Assert.Equal([1001u], d.SupplementaryGroups);
         Assert.False(d.IsContainerRoot);
         Assert.Equal(CapabilitySets.None, d.Capabilities);
         Assert.Equal("/home/alice", d.HomeDestination);

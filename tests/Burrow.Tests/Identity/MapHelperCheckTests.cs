@@ -69,6 +69,8 @@ public class MapHelperCheckTests
     [Fact]
     public void NoNewPrivsAndNosuidVoidThePrivilege()
     {
+        Assert.Contains("without cap_setuid in its capability bounding set", Assert.Throws<BurrowException>(() => MapHelperCheck.Require(Good with { BoundingSet = ~(1UL << 7) })).Message);
+        MapHelperCheck.Require(Good with { BoundingSet = 1UL << 7 });
         Assert.Contains("no_new_privs", Assert.Throws<BurrowException>(() => MapHelperCheck.Require(Good with { NoNewPrivileges = true })).Message);
         Assert.Contains("mounted nosuid", Assert.Throws<BurrowException>(() => MapHelperCheck.Require(Good with { OnNoSuidMount = true })).Message);
     }
