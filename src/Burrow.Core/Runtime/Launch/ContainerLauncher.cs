@@ -21,6 +21,19 @@ public static class ContainerLauncher
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(paths);
+        try
+        {
+            return Launch(plan, paths);
+        }
+        catch (Exception e) when (e is LinuxException or IOException or UnauthorizedAccessException)
+        {
+            // Whatever the host refused on our side of the launch, it is reported, never a stack trace.
+            throw new BurrowException("cannot start the container: " + e.Message);
+        }
+    }
+
+    private static int Launch(LaunchPlan plan, RuntimePaths paths)
+    {
         if (!File.Exists(paths.Starter))
         {
             throw new BurrowException($"the starter {paths.Starter} is missing", "reinstall burrow (scripts/build installs it under PREFIX/libexec/burrow)");
