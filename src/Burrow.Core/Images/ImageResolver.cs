@@ -29,7 +29,7 @@ public sealed class ImageResolver
         if (source is null || (source is SandboxDirectorySource && LooksLikeTransport(reference)))
         {
             throw new BurrowException($"image {reference}: this kind of image reference is not supported by this build",
-                "give the path of a root file system directory");
+                "give a root file system directory, a SIF file, or docker://, docker-archive:, oci: or oci-archive:");
         }
         return source.Resolve(reference, cwd);
     }

@@ -35,7 +35,7 @@ public sealed class SandboxDirectorySource : IImageSource
         if (File.Exists(path))
         {
             throw new BurrowException($"image {reference}: {path} is a file, not a root file system directory",
-                "this build runs sandbox directories; unpack the image into a directory first");
+                "give a root file system directory, a SIF file or an OCI reference such as docker://alpine");
         }
         throw new BurrowException($"image {reference}: {path} does not exist", "give the path of a directory holding a root file system");
     }
