@@ -12,7 +12,7 @@ BURROW_DEBIAN_PACKAGES=(
   gcc libc6-dev uidmap util-linux procps iproute2 busybox-static debootstrap
   squashfs-tools squashfs-tools-ng squashfuse fuse-overlayfs gocryptfs
   runc crun podman skopeo umoci siftool docker-registry apache2-utils
-  hyperfine time python3 ca-certificates openssl curl
+  hyperfine time strace python3 ca-certificates openssl curl
 )
 
 say() { printf '%s\n' "$*" >&2; }

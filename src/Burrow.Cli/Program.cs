@@ -20,12 +20,29 @@ public static class Program
             // No @response files: "burrow exec IMG echo @x" must reach the container as typed. And no default
             // exception handler: a BurrowException must reach Report below, not print a stack trace.
             var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
-            return root.Parse(tokens, parser).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            ParseResult parsed = root.Parse(tokens, parser);
+            if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
+            {
+                return ReportUsage(parsed);
+            }
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (BurrowException e)
         {
             return Report(e);
         }
+    }
+
+    /// <summary>Command-line mistakes as ERROR: lines like every other failure, pointing at the command's help, exit 2.</summary>
+    private static int ReportUsage(ParseResult parsed)
+    {
+        foreach (string message in parsed.Errors.Select(e => e.Message).Distinct())
+        {
+            Log.Failure(message);
+        }
+        Command command = parsed.CommandResult.Command;
+        Log.Failure(command is RootCommand ? "see burrow --help" : $"see burrow {command.Name} --help");
+        return ExitCodes.Usage;
     }
 
     /// <summary>Every command, one class each; the order here is the order in --help.</summary>

@@ -43,7 +43,7 @@ public static class ActionRunner
             {
                 Log.Warning(warning);
             }
-            Log.Debug("launch plan:\n" + PlanExplainer.Render(plan));
+            Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
             // Before anything starts: a subordinate map needs working newuidmap/newgidmap (nothing is left behind if not).
             MapHelpers.RequireFor(plan.Identity);
             return Launch.Run(plan);

@@ -83,7 +83,7 @@ public static class SifAddCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BurrowException($"cannot read {source}: {e.Message}", null, ExitCodes.Failure, e);
+            throw new BurrowException($"cannot read {source}: {SifIoText.Of(e)}", null, ExitCodes.Failure, e);
         }
     }
 

@@ -65,7 +65,7 @@ public static class ActionOptions
     public static readonly Option<string?> Network = new("--network") { Description = "Network type: only 'none' is possible without privilege" };
     public static readonly Option<string?> Hostname = new("--hostname") { Description = "Host name in the container (implies a new UTS namespace)" };
     public static readonly Option<bool> NoInit = new("--no-init") { Description = "With --pid, run the payload itself as PID 1" };
-    public static readonly Option<bool> Writable = new("--writable", "-w") { Description = "Bind the sandbox read-write (it must be yours to write)" };
+    public static readonly Option<bool> Writable = new("--writable", "-w") { Description = "Make the root writable: the sandbox itself, changed in place (it must be yours to write)" };
 
     public static readonly Option<bool> Explain = new("--explain")
     {

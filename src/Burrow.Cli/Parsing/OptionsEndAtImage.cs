@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Burrow.Core.Diagnostics;
 
 namespace Burrow.Cli.Parsing;
 
@@ -44,6 +45,11 @@ public static class OptionsEndAtImage
             }
             if (IsOptionLike(token))
             {
+                if (!IsKnown(options, token))
+                {
+                    // System.CommandLine would take an unknown "--foo" for IMAGE; say what it is instead.
+                    throw new BurrowException($"unknown option {token} for burrow {command.Name}", $"see burrow {command.Name} --help", ExitCodes.Usage);
+                }
                 i += ValuesTaken(options, args, i);
                 continue;
             }
@@ -90,6 +96,21 @@ public static class OptionsEndAtImage
             }
         }
         return 0; // an unknown option: the parser reports it
+    }
+
+    /// <summary>An option of the command: by name or alias, as --name=value, or as a bundle of short flags.</summary>
+    private static bool IsKnown(IReadOnlyList<Option> options, string token)
+    {
+        if (Find(options, token) is not null)
+        {
+            return true;
+        }
+        int split = token.IndexOfAny(['=', ':']);
+        if (split > 0 && Find(options, token[..split]) is not null)
+        {
+            return true;
+        }
+        return token[1] != '-' && Find(options, "-" + token[1]) is not null;
     }
 
     private static Option? Find(IReadOnlyList<Option> options, string name) =>

@@ -26,7 +26,7 @@ public static class SifBuilder
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new BurrowException($"cannot create SIF image {path}: {e.Message}", null, ExitCodes.Failure, e);
+            throw new BurrowException($"cannot create SIF image {path}: {SifIoText.Of(e)}", null, ExitCodes.Failure, e);
         }
         catch
         {

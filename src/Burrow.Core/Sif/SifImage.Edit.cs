@@ -116,6 +116,35 @@ public sealed partial class SifImage
         return true;
     }
 
+    /// <summary>
+    /// Records the digest of an OCI blob or root index object in its descriptor (Apptainer's SetOCIBlobDigest
+    /// and SetMetadata): the descriptor and the header get the new modification time.
+    /// </summary>
+    public void SetOciDigest(uint id, string digest, SifEditOptions? options = null) => Writing(() => SetOciDigestCore(id, digest, options));
+
+    private bool SetOciDigestCore(uint id, string digest, SifEditOptions? options)
+    {
+        RequireWritable();
+        SifDescriptor d = GetById(id);
+        if (d.Type is not (SifDataType.OciBlob or SifDataType.OciRootIndex))
+        {
+            throw new BurrowException($"cannot set a digest on object {id} of SIF image {Name}: it is {SifNames.Of(d.Type)}, not an OCI blob or root index");
+        }
+        int colon = digest.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || digest.Length >= SifLayout.Descriptor.ExtraLength || !digest[(colon + 1)..].All(char.IsAsciiHexDigitLower)
+            || !digest[..colon].All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
+        {
+            throw new BurrowException($"\"{digest}\" is not a digest", "give it as algorithm:lowercase-hex, e.g. sha256:e3b0c442…");
+        }
+        long t = EditTime(options);
+        byte[] extra = new byte[SifLayout.Descriptor.ExtraLength];
+        Encoding.ASCII.GetBytes(digest).CopyTo(extra, 0);
+        ReplaceSlot(d, d.With(modifiedAt: t, extra: extra));
+        Header = Header with { ModifiedAtUnix = t };
+        WriteHeader();
+        return true;
+    }
+
     /// <summary>A failed write (disk full, I/O error) becomes a user-facing error; the write order has kept the image consistent.</summary>
     private T Writing<T>(Func<T> edit)
     {
@@ -125,7 +154,7 @@ public sealed partial class SifImage
         }
         catch (IOException e)
         {
-            throw new BurrowException($"cannot write SIF image {Name}: {e.Message}",
+            throw new BurrowException($"cannot write SIF image {Name}: {SifIoText.Of(e)}",
                 "the image is still consistent: the change was not applied or only its unclaimed data was written", ExitCodes.Failure, e);
         }
     }

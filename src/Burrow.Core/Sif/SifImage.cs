@@ -53,7 +53,8 @@ public sealed partial class SifImage : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BurrowException($"cannot open SIF image {path}: {e.Message}", null, ExitCodes.Failure, e);
+            throw new BurrowException($"cannot open SIF image {path}: {SifIoText.Of(e)}",
+                e is UnauthorizedAccessException && writable ? "editing an image needs write permission on it" : null, ExitCodes.Failure, e);
         }
         return Load(new FileSifStorage(handle, writable), path);
     }
@@ -81,7 +82,7 @@ public sealed partial class SifImage : IDisposable
             storage.Dispose();
             if (e is IOException io and not EndOfStreamException)
             {
-                throw new BurrowException($"cannot read SIF image {name}: {io.Message}", null, ExitCodes.Failure, io);
+                throw new BurrowException($"cannot read SIF image {name}: {SifIoText.Of(io)}", null, ExitCodes.Failure, io);
             }
             if (e is EndOfStreamException)
             {

@@ -54,4 +54,16 @@ public class ExplainAndBadInputTests
             Assert.Equal("", r.Stdout);
         }
     }
+
+    [Theory]
+    [InlineData("exec", "--bogus", "IMAGE", "true")]
+    [InlineData("exec", "IMAGE")]
+    [InlineData("shell")]
+    public void CommandLineMistakesAreUsageErrors(params string[] args)
+    {
+        RunResult r = AsUser.Burrow(User, args.Select(a => a == "IMAGE" ? E2EEnvironment.BusyboxImage : a).ToArray());
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith("ERROR:   ", r.Stderr);
+        Assert.Contains($"see burrow {args[0]} --help", r.Stderr);
+    }
 }

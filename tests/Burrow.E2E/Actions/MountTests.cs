@@ -79,6 +79,21 @@ public sealed class MountTests : IDisposable
     }
 
     [Fact]
+    public void LocaltimeIsTheHosts()
+    {
+        if (!File.Exists("/etc/localtime"))
+        {
+            return; // nothing to bind on this host; the planner then skips it (unit-tested)
+        }
+        string expected = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(File.ReadAllBytes("/etc/localtime"))).ToLowerInvariant();
+        // The busybox image has no /etc/localtime of its own: what is there is the host's.
+        Assert.False(File.Exists(Path.Combine(E2EEnvironment.BusyboxImage, "etc", "localtime")));
+        RunResult r = AsUser.Burrow(User, "exec", E2EEnvironment.BusyboxImage, "md5sum", "/etc/localtime");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.StartsWith(expected + " ", r.Stdout);
+    }
+
+    [Fact]
     public void ProcSysAndDevComeFromTheHost()
     {
         RunResult r = Sh("test -r /proc/self/status && test -d /sys/kernel && echo x > /dev/null && head -c 4 /dev/zero | wc -c");

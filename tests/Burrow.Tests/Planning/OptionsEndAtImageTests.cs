@@ -31,6 +31,16 @@ public class OptionsEndAtImageTests
     public void InsertsDoubleDashAfterImage(string given, string expected) =>
         Assert.Equal(expected.Split(' '), Apply(given.Split(' ')));
 
+    [Theory]
+    [InlineData("exec --bogus IMG ls")]
+    [InlineData("exec -Z IMG ls")]
+    public void UnknownOptionBeforeImageIsAUsageError(string given)
+    {
+        var e = Assert.Throws<Core.Diagnostics.BurrowException>(() => Apply(given.Split(' ')));
+        Assert.Equal(Core.Diagnostics.ExitCodes.Usage, e.ExitCode);
+        Assert.Contains(given.Split(' ')[1], e.Message);
+    }
+
     [Fact]
     public void ParsedCommandKeepsEverythingAfterImage()
     {

@@ -173,4 +173,19 @@ public sealed class SifWriterGoldenTests
         AssertGolden("TestSetPrimPart", "Deterministic", Build([Part(SifFsType.Raw, SifPartitionType.System, "386", 0xfa, 0xce)],
             new SifCreateOptions { Id = TestId, Time = TestTime }, image => image.SetPrimaryPartition(1, new SifEditOptions { Deterministic = true })));
     }
+
+    [Theory]
+    [InlineData("TestSetMetadata", "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")]
+    [InlineData("TestFileImage_SetOCIBlobDigest", "sha256:93a6ab73f77ce27501f74bb35af9b4da5b964c62f96175a1bc0e8ba2ae0dec08")]
+    public void SetOciDigestMatchesReference(string test, string digest)
+    {
+        SifObjectSpec Blob(params byte[] data) => new(SifDataType.OciBlob, new MemoryStream(data));
+        AssertGolden(test, "One", Build([Blob(0xfa, 0xce)], Deterministic, image => image.SetOciDigest(1, digest)));
+        AssertGolden(test, "Two", Build([Blob(0xfa, 0xce), Blob(0xfe, 0xed)], Deterministic, image => image.SetOciDigest(2, digest)));
+        AssertGolden(test, "WithTime", Build([Blob(0xfa, 0xce)], Deterministic, image => image.SetOciDigest(1, digest, new SifEditOptions { Time = TestTime })));
+        AssertGolden(test, "Deterministic", Build([Blob(0xfa, 0xce)], new SifCreateOptions { Id = TestId, Time = TestTime },
+            image => image.SetOciDigest(1, digest, new SifEditOptions { Deterministic = true })));
+        Build([Generic(0xfa, 0xce)], Deterministic, image =>
+            Assert.Contains("not an OCI blob", Assert.ThrowsAny<Burrow.Core.Diagnostics.BurrowException>(() => image.SetOciDigest(1, digest)).Message, StringComparison.Ordinal));
+    }
 }

@@ -63,7 +63,7 @@ public sealed record ActionRequest
     /// <summary>--no-init: with --pid the payload itself is PID 1.</summary>
     public bool NoInit { get; init; }
 
-    /// <summary>--writable: bind the sandbox read-write instead of under a throw-away overlay.</summary>
+    /// <summary>--writable: the root is the sandbox itself, writable, instead of read-only.</summary>
     public bool Writable { get; init; }
 
     /// <summary>--contain or --containall.</summary>

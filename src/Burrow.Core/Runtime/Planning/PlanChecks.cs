@@ -101,7 +101,7 @@ public static class PlanChecks
         if (c.Input.Request.Writable && !c.Input.Image.RootWritableByCaller)
         {
             yield return ($"--writable: you cannot write to the image {c.Input.Image.RootPath}",
-                "use a sandbox directory you own (e.g. a copy), or leave --writable out: changes then go to a throw-away layer");
+                "use a sandbox directory you own (e.g. a copy: cp -a IMAGE mine), or leave --writable out to run it read-only");
         }
     }
 

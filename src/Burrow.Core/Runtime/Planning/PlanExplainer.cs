@@ -82,7 +82,7 @@ public static class PlanExplainer
         s.AppendLine($"  {root.HostPath} ({root.Kind.ToString().ToLowerInvariant()})");
         s.AppendLine(root.Writable
             ? "  writable: bound read-write (--writable); changes stay in the image"
-            : "  read-only image under an overlay whose upper layer is a throw-away tmpfs: the image is never modified");
+            : "  read-only (--writable to change a sandbox you own); mount points are made in a throw-away overlay layer, the image is never modified");
         s.AppendLine();
     }
 
