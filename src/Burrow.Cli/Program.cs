@@ -55,6 +55,7 @@ public static class Program
         root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
+        root.Subcommands.Add(RegistryCommand.Create());
         root.Subcommands.Add(SifCommand.Create());
         root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(RunPlanCommand.Create());

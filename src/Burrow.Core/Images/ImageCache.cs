@@ -61,9 +61,21 @@ public sealed class ImageCache
 
     public string SifPath(Digest manifest, string compression) => Path.Combine(SifDirectory, manifest.Algorithm, manifest.Hex + "." + compression + ".sif");
 
-    /// <summary>A fresh temp name carrying our pid, so that a later run can tell a dead pull's leftovers from a live one's.</summary>
-    public string NewTempPath(string suffix = "") =>
-        Path.Combine(TempDirectory, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..12] + suffix);
+    private static readonly string s_session = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..12];
+    private static FileStream? s_sessionLock;
+
+    /// <summary>
+    /// A fresh temp name that starts with this process's session; the session's lock file (held open, and so
+    /// flock-ed, for the life of the process) is how a later run tells a dead pull's leftovers from a live one's.
+    /// </summary>
+    public string NewTempPath(string suffix = "")
+    {
+        lock (s_session)
+        {
+            s_sessionLock ??= new FileStream(Path.Combine(TempDirectory, s_session + ".lock"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        }
+        return Path.Combine(TempDirectory, s_session + "-" + Guid.NewGuid().ToString("N")[..8] + suffix);
+    }
 
     /// <summary>fsyncs the temp file and renames it over <paramref name="final"/> (atomic on one file system).</summary>
     public static void Commit(string temp, string final)
@@ -75,13 +87,39 @@ public sealed class ImageCache
         File.Move(temp, final, overwrite: true);
     }
 
+    /// <summary>Ends this process's temp session: removes its lock file once nothing of the session is left.</summary>
+    public void EndSession()
+    {
+        lock (s_session)
+        {
+            if (s_sessionLock is null || Directory.EnumerateFileSystemEntries(TempDirectory, s_session + "-*").Any())
+            {
+                return;
+            }
+            File.Delete(s_sessionLock.Name);
+            s_sessionLock.Dispose();
+            s_sessionLock = null;
+        }
+    }
+
     private void RemoveStaleTemps()
     {
+        var alive = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (string entry in Directory.EnumerateFileSystemEntries(TempDirectory))
         {
             string name = Path.GetFileName(entry);
-            int dash = name.IndexOf('-');
-            if (dash <= 0 || !int.TryParse(name[..dash], CultureInfo.InvariantCulture, out int pid) || Directory.Exists("/proc/" + pid))
+            int first = name.IndexOf('-');
+            int second = first < 0 ? -1 : name.IndexOfAny(['-', '.'], first + 1);
+            string session = second < 0 ? name : name[..second];
+            if (session == s_session)
+            {
+                continue;
+            }
+            if (!alive.TryGetValue(session, out bool isAlive))
+            {
+                isAlive = alive[session] = SessionAlive(Path.Combine(TempDirectory, session + ".lock"));
+            }
+            if (isAlive)
             {
                 continue;
             }
@@ -100,6 +138,24 @@ public sealed class ImageCache
             {
                 Log.Debug($"cannot remove the stale temp entry {entry}: {e.Message}");
             }
+        }
+    }
+
+    /// <summary>A session is alive while its process holds the lock file open (FileShare.None is an flock on Linux).</summary>
+    private static bool SessionAlive(string lockFile)
+    {
+        if (!File.Exists(lockFile))
+        {
+            return false;
+        }
+        try
+        {
+            using var probe = new FileStream(lockFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
         }
     }
 }

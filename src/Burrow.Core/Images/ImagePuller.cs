@@ -105,6 +105,10 @@ public sealed class ImagePuller(ImageCache cache)
             {
                 Directory.Delete(workDir, recursive: true);
             }
+            if (!options.DisableCache)
+            {
+                cache.EndSession();
+            }
         }
     }
 

@@ -21,6 +21,18 @@ public class FaultTests
     }
 
     [Fact]
+    public void PowerlessNewuidmapIsAClearError()
+    {
+        // Under no_new_privs the setuid helper cannot gain anything; burrow must say so, not "Permission denied".
+        TestUser user = E2EEnvironment.UserWithRange;
+        RunResult r = AsUser.Run(user, ["setpriv", "--no-new-privs", "--", E2EEnvironment.Burrow, "exec", "--fakeroot", E2EEnvironment.BusyboxImage, "true"]);
+        Assert.NotEqual(0, r.ExitCode);
+        // The identity resolver checks first; the launcher's own check backs it up for plans from elsewhere.
+        Assert.Matches(@"ERROR:   .*new[ug]idmap.*no_new_privs", r.Stderr);
+        Assert.DoesNotContain("Permission denied", r.Stderr);
+    }
+
+    [Fact]
     public void CommandNotFoundExits127WithAMessage()
     {
         RunResult r = AsUser.Burrow(User, "exec", E2EEnvironment.BusyboxImage, "no-such-command-here", "x");

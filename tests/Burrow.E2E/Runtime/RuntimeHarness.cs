@@ -43,7 +43,7 @@ public sealed class BackgroundBurrow : IDisposable
         if (E2EEnvironment.IsRoot)
         {
             psi.FileName = "setpriv";
-            foreach (string a in new[] { "--reuid=" + user.Uid, "--regid=" + user.Gid, "--init-groups", "--inh-caps=-all", "--bounding-set=-all", "--", E2EEnvironment.Burrow })
+            foreach (string a in new[] { "--reuid=" + user.Uid, "--regid=" + user.Gid, "--init-groups", "--inh-caps=-all", "--", E2EEnvironment.Burrow })
             {
                 psi.ArgumentList.Add(a);
             }

@@ -24,12 +24,13 @@ public sealed class RegistryClient : IDisposable
     private readonly TokenCache _tokens = new();
     private string? _baseUrl;
     private AuthChallenge? _challenge;
+    private bool _loginCheck;
 
-    public RegistryClient(ImageReference reference, RegistryOptions options, CredentialStore? credentials = null)
+    public RegistryClient(ImageReference reference, RegistryOptions options, CredentialStore? credentials = null, RegistryCredentials? explicitCredentials = null)
     {
         _ref = reference;
         _options = options;
-        _credentials = (credentials ?? new CredentialStore()).Find(reference.Registry);
+        _credentials = explicitCredentials ?? (credentials ?? new CredentialStore()).Find(reference.Registry);
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = options.Timeout,
@@ -91,6 +92,37 @@ public sealed class RegistryClient : IDisposable
         {
             throw new RegistryException($"{Registry} is not an OCI registry: GET /v2/ answered {(int)r.StatusCode} {r.ReasonPhrase}");
         }
+    }
+
+    /// <summary>
+    /// Checks credentials as <c>podman login</c> does: <c>/v2/</c> with Basic auth, or a token from the Bearer realm
+    /// (no scope). Throws the usual authentication error when they are refused.
+    /// </summary>
+    public async Task CheckLoginAsync(CancellationToken ct)
+    {
+        _loginCheck = true;
+        await PingAsync(ct).ConfigureAwait(false);
+        if (_challenge is null)
+        {
+            Log.Warning($"{Registry} does not ask for authentication; the credentials were not checked");
+            return;
+        }
+        if (_challenge.IsBearer)
+        {
+            await AuthorizeAsync(_challenge with { Parameters = new Dictionary<string, string>(_challenge.Parameters) { ["scope"] = "" } }, ct).ConfigureAwait(false);
+            return;
+        }
+        using HttpResponseMessage r = await SendRawAsync(() =>
+        {
+            var m = new HttpRequestMessage(HttpMethod.Get, _baseUrl + "/v2/");
+            m.Headers.Authorization = AuthorizationFor(_challenge, cached: true);
+            return m;
+        }, "login", ct).ConfigureAwait(false);
+        if (r.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            throw AuthFailed();
+        }
+        EnsureSuccess(r, "login");
     }
 
     /// <summary>Fetches a manifest or index by tag or digest; the bytes are checked against the digest when one is known.</summary>
@@ -234,7 +266,7 @@ public sealed class RegistryClient : IDisposable
     private RegistryException AuthFailed() => _credentials is null
         ? new RegistryException($"{Registry}: authentication required to pull {_ref.Repository}",
             $"log in with \"burrow registry login {Registry}\" (podman and docker logins are read too)")
-        : new RegistryException($"{Registry}: authentication failed for user \"{_credentials.User}\": wrong user name or password, or no access to {_ref.Repository}",
+        : new RegistryException($"{Registry}: authentication failed for user \"{_credentials.User}\": wrong user name or password" + (_loginCheck ? "" : $", or no access to {_ref.Repository}"),
             $"log in again with \"burrow registry login {Registry}\"");
 
     private async Task AuthorizeAsync(AuthChallenge challenge, CancellationToken ct)
