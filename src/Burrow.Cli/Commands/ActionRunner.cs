@@ -52,6 +52,16 @@ public static class ActionRunner
         {
             return Program.Report(e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file Burrow needed and could not use, not caught closer to where it happened: still an ERROR
+            // line naming it, never a stack trace (the project's rule for every failure a user can meet).
+            string detail = e.InnerException is { } inner && inner.Message != e.Message ? $" ({inner.Message})" : "";
+            Log.Failure(e.Message + detail);
+            Log.Failure("rerun with --debug for details");
+            Log.Debug(e.ToString());
+            return ExitCodes.Failure;
+        }
     }
 
     private static LaunchPlan BuildPlan(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)

@@ -66,4 +66,16 @@ public class ExplainAndBadInputTests
         Assert.StartsWith("ERROR:   ", r.Stderr);
         Assert.Contains($"see burrow {args[0]} --help", r.Stderr);
     }
+
+    [Fact]
+    public void AnUnusableHomeNeverEndsInAStackTrace()
+    {
+        // $HOME pointing somewhere the caller cannot write (here root's home) must give a working container
+        // or an ERROR line, never an unhandled exception.
+        RunResult r = AsUser.Run(User, [E2EEnvironment.Burrow, "exec", E2EEnvironment.BusyboxImage, "true"],
+            env: new Dictionary<string, string> { ["HOME"] = "/root", ["XDG_RUNTIME_DIR"] = "/root/run" });
+        Assert.DoesNotContain("   at ", r.Stderr);
+        Assert.DoesNotContain("Unhandled exception", r.Stderr);
+        Assert.True(r.ExitCode == 0 || r.Stderr.Contains("ERROR:", StringComparison.Ordinal), r.ToString());
+    }
 }
