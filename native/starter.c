@@ -18,8 +18,11 @@
  *   either becomes the tiny init (which forks again) or execs the stage directly; the stage keeps
  *   the capabilities of the user namespace across exec through the ambient set.
  *   any failure: "E<errno>\t<what>" ------>   reported as an ERROR: line, exit 255
+ *   the monitor, when the payload is gone: "S<status>" (the shell's convention, 128+N for signal N)
  *
- * The engine sees end-of-file on SYNC_FD when the last holder (the stage) has exec'd the payload.
+ * The status travels as a message so that the engine can exit without waiting for the monitor's
+ * own exit, which tears the container's mount namespace down (milliseconds of RCU grace periods).
+ * End of file without "S" means the monitor died.
  *
  * The monitor (this process after the fork) is a child subreaper: when the engine dies (it gets
  * PARENT_DIED_SIGNAL through PR_SET_PDEATHSIG) it SIGKILLs every descendant, orphans included,
@@ -342,16 +345,19 @@ int main(int argc, char **argv)
 
     /* The monitor. */
     child_pid = pid;
-    close(sync_fd);
-    sync_fd = -1;
     harden_self(1ULL << CAP_KILL, cap_last);
     forward_pending();
     block_forwarded(SIG_UNBLOCK);
     for (;;) {
         int status;
         pid_t w = waitpid(-1, &status, 0);
-        if (w == pid)
-            _exit(status_to_exit(status));
+        if (w == pid) {
+            char msg[16];
+            int code = status_to_exit(status);
+            int n = snprintf(msg, sizeof msg, "S%d", code);
+            send(sync_fd, msg, (size_t)n, MSG_NOSIGNAL);
+            _exit(code);
+        }
         if (w < 0 && errno == ECHILD)
             _exit(255);
     }

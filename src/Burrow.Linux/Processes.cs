@@ -78,6 +78,13 @@ public static class Processes
         return sig == 0 ? new ExitStatus((status >> 8) & 0xff, 0) : new ExitStatus(0, sig);
     }
 
+    /// <summary>Reaps a child if it has ended; false if it is still running.</summary>
+    public static unsafe bool TryReap(int pid)
+    {
+        int status;
+        return Sys.Waitpid(pid, &status, Sys.WNOHANG) == pid;
+    }
+
     /// <summary>Replaces this process; returns only on failure, with the errno.</summary>
     public static unsafe int Exec(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp)
     {

@@ -33,6 +33,17 @@ public class FaultTests
     }
 
     [Fact]
+    public void UnwritableSessionPlaceIsAClearError()
+    {
+        RunResult r = AsUser.Run(User, [E2EEnvironment.Burrow, "exec", E2EEnvironment.BusyboxImage, "true"],
+            env: new Dictionary<string, string> { ["BURROW_CACHEDIR"] = "/proc/burrow-cannot-be-here" });
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("ERROR:", r.Stderr);
+        Assert.Contains("/proc/burrow-cannot-be-here", r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr);
+    }
+
+    [Fact]
     public void CommandNotFoundExits127WithAMessage()
     {
         RunResult r = AsUser.Burrow(User, "exec", E2EEnvironment.BusyboxImage, "no-such-command-here", "x");

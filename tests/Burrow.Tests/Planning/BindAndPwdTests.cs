@@ -52,6 +52,15 @@ public class BindAndPwdTests
     }
 
     [Theory]
+    [InlineData("/data:/")]
+    [InlineData("/data:/mnt/..")]
+    public void BindOverTheRootIsRefused(string bind)
+    {
+        var e = Assert.Throws<BurrowException>(() => _f.Plan(new ActionRequest { Action = ActionKind.Exec, Arguments = ["id"], Binds = [bind] }));
+        Assert.Contains("cannot bind over the container's /", e.Message);
+    }
+
+    [Theory]
     [InlineData("/data:/x:rx")]
     [InlineData("/a:/b:ro:extra")]
     [InlineData(":/x")]

@@ -21,6 +21,19 @@ public static class ContainerLauncher
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(paths);
+        try
+        {
+            return Launch(plan, paths);
+        }
+        catch (Exception e) when (e is LinuxException or IOException or UnauthorizedAccessException)
+        {
+            // Whatever the host refused on our side of the launch, it is reported, never a stack trace.
+            throw new BurrowException("cannot start the container: " + e.Message);
+        }
+    }
+
+    private static int Launch(LaunchPlan plan, RuntimePaths paths)
+    {
         if (!File.Exists(paths.Starter))
         {
             throw new BurrowException($"the starter {paths.Starter} is missing", "reinstall burrow (scripts/build installs it under PREFIX/libexec/burrow)");
@@ -57,6 +70,7 @@ public static class ContainerLauncher
     private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan)
     {
         BurrowException? failure = null;
+        int? status = null;
         try
         {
             string? first = FileDescriptors.ReceivePacket(channel);
@@ -76,6 +90,11 @@ public static class ContainerLauncher
             }
             for (string? message = first ?? FileDescriptors.ReceivePacket(channel); message is not null; message = FileDescriptors.ReceivePacket(channel))
             {
+                if (message[0] == StarterProtocol.PayloadStatus && int.TryParse(message.AsSpan(1), CultureInfo.InvariantCulture, out int code))
+                {
+                    status = code;
+                    break;
+                }
                 failure ??= Interpret(message);
             }
         }
@@ -83,12 +102,21 @@ public static class ContainerLauncher
         {
             failure ??= new BurrowException("lost contact with the starter: " + e.Message);
         }
-        ExitStatus status = Processes.Wait(pid);
+        // With the status in hand there is no need to wait while the monitor's exit tears the mount
+        // namespace down; it is reaped now if it is already gone, else by init when burrow exits.
+        if (status is null)
+        {
+            status = Processes.Wait(pid).ShellCode;
+        }
+        else
+        {
+            Processes.TryReap(pid);
+        }
         if (failure is not null)
         {
             throw failure;
         }
-        return status.ShellCode;
+        return status.Value;
     }
 
     private static BurrowException Interpret(string message)

@@ -18,7 +18,15 @@ internal sealed class SessionDirectory : IDisposable
     public static SessionDirectory Create()
     {
         string parent = System.IO.Path.Combine(BaseDirectory(), "sessions");
-        EnsurePrivateDirectory(parent);
+        try
+        {
+            EnsurePrivateDirectory(parent);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or LinuxException)
+        {
+            throw new BurrowException($"cannot create the session directory {parent}: {e.Message}",
+                "set XDG_RUNTIME_DIR or BURROW_CACHEDIR to a directory of your own that you can write");
+        }
         RemoveStale(parent);
         string name = "s-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
             + "-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();

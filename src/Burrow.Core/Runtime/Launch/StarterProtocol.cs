@@ -2,8 +2,8 @@ namespace Burrow.Core.Runtime.Launch;
 
 /// <summary>
 /// The messages on the socket between the engine, the starter and the stage (one per SOCK_SEQPACKET
-/// packet; the diagram is at the top of native/starter.c). End of file means the stage exec'd the
-/// payload (the socket is close-on-exec there) or that every holder died.
+/// packet; the diagram is at the top of native/starter.c). The monitor keeps the socket until it
+/// has sent the payload's status; end of file before that means the starter died.
 /// </summary>
 internal static class StarterProtocol
 {
@@ -21,6 +21,9 @@ internal static class StarterProtocol
 
     /// <summary>stage → engine: "F&lt;exit code&gt;\t&lt;message&gt;\t&lt;hint&gt;".</summary>
     public const char StageFailure = 'F';
+
+    /// <summary>monitor → engine: "S&lt;status&gt;", the payload's exit status (128+N for signal N).</summary>
+    public const char PayloadStatus = 'S';
 
     public static string FormatStageFailure(int exitCode, string message, string? hint) =>
         StageFailure + exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\t" + message + "\t" + (hint ?? "");

@@ -18,6 +18,7 @@ public static class PlanChecks
     [
         new("command-given", CommandGiven),
         new("bind-destination-absolute", BindDestinationAbsolute),
+        new("bind-destination-not-root", BindDestinationNotRoot),
         new("bind-source-exists", BindSourceExists),
         new("pwd-absolute", PwdAbsolute),
         new("pwd-exists", PwdExists),
@@ -48,6 +49,14 @@ public static class PlanChecks
         {
             yield return ($"--bind {b.Given}: the destination '{b.Destination}' is not an absolute path",
                 $"give the container path from /, e.g. --bind {b.Source}:/{b.Destination.TrimStart('.', '/')}");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> BindDestinationNotRoot(PlanContext c)
+    {
+        foreach (BindSpec b in c.Binds.Where(b => b.Destination == "/"))
+        {
+            yield return ($"--bind {b.Given}: cannot bind over the container's /", "bind into a directory, e.g. --bind " + b.Source + ":/mnt");
         }
     }
 
