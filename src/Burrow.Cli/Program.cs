@@ -56,6 +56,9 @@ public static class Program
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(RegistryCommand.Create());
+        root.Subcommands.Add(BuildCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(SifCommand.Create());
         root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(RunPlanCommand.Create());

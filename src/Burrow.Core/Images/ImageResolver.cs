@@ -17,7 +17,7 @@ public sealed class ImageResolver
     }
 
     /// <summary>The sources this build knows, most specific first.</summary>
-    public static ImageResolver Default { get; } = new([new SandboxDirectorySource()]);
+    public static ImageResolver Default { get; } = new([new SifImageSource(), new SandboxDirectorySource()]);
 
     public ResolvedImage Resolve(string reference, string cwd)
     {

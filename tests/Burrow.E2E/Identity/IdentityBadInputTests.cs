@@ -36,6 +36,12 @@ public class IdentityBadInputTests
     }
 
     [Fact]
+    public void SupplementaryGroupsWithoutASubgidRangeAreRefused()
+    {
+        AssertRefused(E2EEnvironment.UserWithoutRange, null, ["--security", "uid:3210,gid:3210:44"], "--security supplementary groups (44) need a range in /etc/subgid");
+    }
+
+    [Fact]
     public void AMissingHelperNamesThePackage()
     {
         var env = new Dictionary<string, string> { ["BURROW_NEWUIDMAP"] = "/nonexistent/newuidmap" };

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Burrow.E2E.Harness;
 
 namespace Burrow.E2E.Identity;
@@ -60,6 +61,48 @@ internal static class Sandboxes
             Run("chown", "-hR", $"{hostRoot}:{hostRoot}", dest);
             Run("chown", $"{hostFive}:{hostFive}", System.IO.Path.Combine(dest, "owned-by-5"));
             return dest;
+        }
+
+        /// <summary>An empty directory the user owns.</summary>
+        public string Subdirectory(string name)
+        {
+            string dir = System.IO.Path.Combine(Path, name);
+            System.IO.Directory.CreateDirectory(dir);
+            Chown(dir);
+            return dir;
+        }
+
+        /// <summary>An OCI bundle directory with a copy of the busybox image as rootfs, owned by the user (root inside --fakeroot).</summary>
+        public string Bundle()
+        {
+            string bundle = Subdirectory("bundle");
+            Run("cp", "-a", E2EEnvironment.BusyboxImage, System.IO.Path.Combine(bundle, "rootfs"));
+            Chown(bundle);
+            return bundle;
+        }
+
+        /// <summary>
+        /// A rootless config.json (host runc's own template) that runs id, mapping container 0 to the user and,
+        /// when <paramref name="rangeStart"/> is given, 1… to 65536 subordinate ids (which needs newuidmap).
+        /// </summary>
+        public void RootlessSpec(string bundle, uint uid, uint? rangeStart)
+        {
+            Run("runc", "spec", "--rootless", "--bundle", bundle);
+            string file = System.IO.Path.Combine(bundle, "config.json");
+            JsonNode spec = JsonNode.Parse(File.ReadAllText(file))!;
+            spec["process"]!["terminal"] = false;
+            spec["process"]!["args"] = new JsonArray("id");
+            foreach (string key in new[] { "uidMappings", "gidMappings" })
+            {
+                var maps = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = uid, ["size"] = 1 });
+                if (rangeStart is { } s)
+                {
+                    maps.Add((JsonNode)new JsonObject { ["containerID"] = 1, ["hostID"] = s, ["size"] = 65536 });
+                }
+                spec["linux"]![key] = maps;
+            }
+            File.WriteAllText(file, spec.ToJsonString());
+            Chown(file);
         }
 
         /// <summary>Writes a file the user can read.</summary>

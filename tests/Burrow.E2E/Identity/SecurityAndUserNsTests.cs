@@ -147,7 +147,7 @@ public class SecurityAndUserNsTests
 
         Assert.NotEqual(0, r.ExitCode);
         Assert.StartsWith("65534\n", r.Stdout);
-        Assert.Contains("sudo", r.Stderr);
+        Assert.Contains("sudo: /etc/sudo.conf is owned by uid 65534, should be 0", r.Stderr);
     }
 
     [Theory]

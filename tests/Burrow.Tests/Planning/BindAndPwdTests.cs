@@ -109,6 +109,22 @@ public class BindAndPwdTests
         Assert.Single(plan.Mounts, m => m.Source is not null && m.Source.StartsWith("/data", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(true, "/data:/home")]
+    [InlineData(false, "/data:/home")]
+    [InlineData(true, "/data:/")]
+    [InlineData(true, "/data:/home/alice/work")]
+    [InlineData(false, "/data:/home/alice")]
+    public void EveryPathThePlannerAsksAboutWasGathered(bool noHome, string bind)
+    {
+        // The fixture fills only the paths FactQueries lists; a path the planner needs beyond them throws.
+        var request = new ActionRequest { Action = ActionKind.Exec, Arguments = ["id"], NoHome = noHome, Binds = [bind], Pwd = "/home/alice/x" };
+        (LaunchPlan plan, _, _) = LaunchPlanner.PlanAndCheck(_f.Input(request));
+        Assert.NotEmpty(plan.Mounts);
+        (plan, _, _) = LaunchPlanner.PlanAndCheck(_f.Input(request with { Pwd = null }));
+        Assert.NotEmpty(plan.Process.Cwd);
+    }
+
     [Fact]
     public void ExecWithoutACommandIsAnError()
     {

@@ -38,6 +38,7 @@ public class EnvironmentTests
         Assert.Equal("", Get(plan, "EMPTY"));
         Assert.Equal("/opt/bin", Get(plan, "PATH"));
         Assert.Null(Get(plan, "BURROWENV_FOO"));
+        Assert.Equal(["ignored BAZ from --env-file /e: --env sets it"], plan.Warnings);
     }
 
     [Fact]

@@ -44,8 +44,11 @@ public sealed class ImageResolverTests : IDisposable
     [Fact]
     public void FileAndUnknownTransportAreRefusedClearly()
     {
+        File.WriteAllText(Path.Combine(_dir, "x.img"), "");
+        Assert.Contains("is a file", Assert.Throws<BurrowException>(() => ImageResolver.Default.Resolve("x.img", _dir)).Message);
+        // A .sif name is claimed by the SIF source, which checks the magic before anything runs.
         File.WriteAllText(Path.Combine(_dir, "x.sif"), "");
-        Assert.Contains("is a file", Assert.Throws<BurrowException>(() => ImageResolver.Default.Resolve("x.sif", _dir)).Message);
+        Assert.Contains("is not a SIF file", Assert.Throws<BurrowException>(() => ImageResolver.Default.Resolve("x.sif", _dir)).Message);
         Assert.Contains("not supported", Assert.Throws<BurrowException>(() => ImageResolver.Default.Resolve("foo://bar", _dir)).Message);
     }
 

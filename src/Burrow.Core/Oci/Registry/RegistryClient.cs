@@ -400,6 +400,10 @@ public sealed class RegistryClient : IDisposable
             {
                 throw; // Let the ping fall back to plain HTTP at once.
             }
+            catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.NameResolutionError)
+            {
+                throw new RegistryException($"{Registry}: cannot resolve the host name {request.RequestUri!.Host}", "check the registry name and the network (DNS)", e);
+            }
             catch (HttpRequestException e)
             {
                 failure = e;

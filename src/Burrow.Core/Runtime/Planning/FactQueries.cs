@@ -25,9 +25,15 @@ public static class FactQueries
         {
             paths.Add(bind.Source);
         }
+        // The container paths the planner asks about (the working directory, home, --pwd) may sit under any
+        // bind: ask for each one's host path through every bind that could cover it.
+        var containerPaths = new List<string> { hostCwd, identity.HomeDestination };
         if (request.Pwd is { } pwd && pwd.StartsWith('/'))
         {
-            string target = BindSpec.NormalizeIfAbsolute(pwd);
+            containerPaths.Add(BindSpec.NormalizeIfAbsolute(pwd));
+        }
+        foreach (string target in containerPaths)
+        {
             foreach ((string source, string destination) in BindCandidates(request, user, hostCwd, identity))
             {
                 if (ContainerPaths.TryRebase(target, destination, source, out string? hostPath))

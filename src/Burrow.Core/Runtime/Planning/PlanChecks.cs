@@ -33,6 +33,7 @@ public static class PlanChecks
         new("home-on-host", HomeOnHost),
         new("cwd-in-container", CwdInContainer),
         new("env-scripts-need-sh", EnvScriptsNeedSh),
+        new("env-file-overridden", EnvFileOverridden),
     ];
 
     private static IEnumerable<(string, string?)> CommandGiven(PlanContext c)
@@ -153,6 +154,24 @@ public static class PlanChecks
         if (c.Input.Image.EnvScripts.Count > 0 && !ProcessPlanner.CanSourceEnvScripts(c.Input.Image))
         {
             yield return ($"the image has environment scripts in {FactQueries.EnvScriptDir} but no {FactQueries.Sh} to source them with; they are ignored", null);
+        }
+    }
+
+    /// <summary>As Apptainer: a variable both in an --env-file and in --env takes --env's value, visibly.</summary>
+    private static IEnumerable<(string, string?)> EnvFileOverridden(PlanContext c)
+    {
+        ActionRequest r = c.Input.Request;
+        var fromOptions = r.Env.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
+        foreach (string file in r.EnvFiles)
+        {
+            if (!c.Input.Host.EnvFiles.TryGetValue(file, out string? text))
+            {
+                continue;
+            }
+            foreach (EnvVar v in EnvFileParser.Parse(file, text).Where(v => fromOptions.Contains(v.Name)))
+            {
+                yield return ($"ignored {v.Name} from --env-file {file}: --env sets it", null);
+            }
         }
     }
 }
