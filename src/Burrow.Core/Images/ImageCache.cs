@@ -163,6 +163,17 @@ public sealed class ImageCache
 /// <summary>Where layer blobs are kept: the cache's blob directory, or a private temp directory with <c>--disable-cache</c>.</summary>
 public sealed class BlobStore(string blobDirectory, Func<string> newTempPath)
 {
+    private readonly HashSet<Digest> _verified = [];
+
+    /// <summary>True for blobs this process downloaded and verified (see <see cref="PutAsync"/>).</summary>
+    public bool WasVerified(Digest d)
+    {
+        lock (_verified)
+        {
+            return _verified.Contains(d);
+        }
+    }
+
     public string? TryGet(Digest d, long size)
     {
         string path = Path.Combine(blobDirectory, d.Algorithm, d.Hex);
@@ -170,7 +181,7 @@ public sealed class BlobStore(string blobDirectory, Func<string> newTempPath)
         return info.Exists && info.Length == size ? path : null;
     }
 
-    /// <summary>Writes a blob through <paramref name="write"/> (which verifies it) to a temp file, then renames it into place.</summary>
+    /// <summary>Writes a blob through <paramref name="write"/> (which must verify size and digest, or throw) to a temp file, then renames it into place.</summary>
     public async Task<string> PutAsync(Digest d, Func<FileStream, Task> write)
     {
         string final = Path.Combine(blobDirectory, d.Algorithm, d.Hex);
@@ -184,6 +195,10 @@ public sealed class BlobStore(string blobDirectory, Func<string> newTempPath)
                 file.Flush(flushToDisk: true);
             }
             File.Move(temp, final, overwrite: true);
+            lock (_verified)
+            {
+                _verified.Add(d);
+            }
         }
         finally
         {

@@ -78,11 +78,15 @@ public sealed class ImagePuller(ImageCache cache)
                 return new PulledImage(final, image.ManifestDigest, true, null);
             }
             Log.Info($"Converting OCI blobs to SIF format ({image.Layers.Count} layers, {options.Compression} compression)");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             IReadOnlyList<LocalLayer> layers = await FetchLayersAsync(provider, image, blobs, options, ct).ConfigureAwait(false);
+            Log.Verbose($"layers fetched and verified in {clock.Elapsed.TotalSeconds:0.00} s");
             string tempSif = newTemp(".sif");
             try
             {
+                clock.Restart();
                 OciSifConverter.Convert(image, layers, source.Text, options.Compression, workDir, tempSif);
+                Log.Verbose($"flattened and converted to SIF in {clock.Elapsed.TotalSeconds:0.00} s");
                 ImageCache.Commit(tempSif, final);
             }
             finally
@@ -157,7 +161,10 @@ public sealed class ImagePuller(ImageCache cache)
             progress?.Done();
         }
         List<string> diffIds = image.Config.RootFs?.DiffIds ?? [];
-        return image.Layers.Select((l, i) => new LocalLayer(tasks[i].Result, Digest.Parse(l.Digest), Digest.Parse(diffIds[i], "diff_id"))).ToList();
+        return image.Layers.Select((l, i) => new LocalLayer(tasks[i].Result, Digest.Parse(l.Digest), Digest.Parse(diffIds[i], "diff_id"))
+        {
+            DigestVerified = blobs.WasVerified(Digest.Parse(l.Digest)),
+        }).ToList();
     }
 
     private static IImageProvider CreateProvider(ImageSource source, PullOptions options, string workDir) => source switch

@@ -16,7 +16,9 @@ public static class OciSifConverter
     public static void Convert(OciImage image, IReadOnlyList<LocalLayer> layers, string source, string compression, string workDir, string outSif)
     {
         string arch = image.Architecture is { Length: > 0 } a && SifArch.CodeOf(a) is not null ? a : SifArch.Host;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         FsTree tree = LayerFlattener.Merge(layers);
+        Diagnostics.Log.Verbose($"layer headers merged and digests checked in {clock.Elapsed.TotalSeconds:0.00} s");
         SingularityMetadata metadata = SingularityMetadata.From(image.Config, source, arch);
         metadata.AddTo(tree);
 

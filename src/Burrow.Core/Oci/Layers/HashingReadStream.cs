@@ -9,6 +9,9 @@ internal sealed class HashingReadStream(Stream inner, Digest expectedForAlgorith
 
     public long BytesRead { get; private set; }
 
+    /// <summary>Counts without hashing when false (the digest is already known good).</summary>
+    public bool Enabled { get; init; } = true;
+
     public Digest Finish() => new(expectedForAlgorithm.Algorithm, Convert.ToHexStringLower(_hash.GetHashAndReset()));
 
     /// <summary>Reads the rest of the stream (a tar's zero padding after its end marker still counts towards the digest).</summary>
@@ -25,7 +28,10 @@ internal sealed class HashingReadStream(Stream inner, Digest expectedForAlgorith
     public override int Read(Span<byte> buffer)
     {
         int n = inner.Read(buffer);
-        _hash.AppendData(buffer[..n]);
+        if (Enabled)
+        {
+            _hash.AppendData(buffer[..n]);
+        }
         BytesRead += n;
         return n;
     }
@@ -33,7 +39,10 @@ internal sealed class HashingReadStream(Stream inner, Digest expectedForAlgorith
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         int n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        _hash.AppendData(buffer.Span[..n]);
+        if (Enabled)
+        {
+            _hash.AppendData(buffer.Span[..n]);
+        }
         BytesRead += n;
         return n;
     }
