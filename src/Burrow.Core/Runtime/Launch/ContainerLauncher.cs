@@ -34,6 +34,7 @@ public static class ContainerLauncher
 
     private static int Launch(LaunchPlan plan, RuntimePaths paths)
     {
+        Stage.StageRunner.Timing.Start();
         if (!File.Exists(paths.Starter))
         {
             throw new BurrowException($"the starter {paths.Starter} is missing", "reinstall burrow (scripts/build installs it under PREFIX/libexec/burrow)");
@@ -44,12 +45,15 @@ public static class ContainerLauncher
         ProcessSecurity.SetDumpable(false);
 
         using SessionDirectory session = SessionDirectory.Create();
+        Stage.StageRunner.Timing.Mark("engine: session directory");
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(plan, LaunchPlanJsonContext.Default.LaunchPlan);
+        Stage.StageRunner.Timing.Mark("engine: plan serialised");
         using SafeFileHandle planFd = FileDescriptors.MemoryFile("burrow-plan", json);
         (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
         using (engineEnd)
         using (var signals = new SignalForwarder())
         {
+            Stage.StageRunner.Timing.Mark("engine: signal handlers");
             int starterFd = (int)starterEnd.DangerousGetHandle();
             int planNumber = (int)planFd.DangerousGetHandle();
             string[] argv =
@@ -63,6 +67,7 @@ public static class ContainerLauncher
                 pid = Processes.Spawn(paths.Starter, argv, [], [starterFd, planNumber]);
             }
             signals.Target = pid;
+            Stage.StageRunner.Timing.Mark("engine: starter spawned");
             return Supervise(pid, engineEnd, plan);
         }
     }
@@ -80,6 +85,7 @@ public static class ContainerLauncher
                 {
                     IdMapWriting.Write(pid, plan.Identity);
                     FileDescriptors.SendPacket(channel, StarterProtocol.Go);
+                    Stage.StageRunner.Timing.Mark("engine: maps written");
                 }
                 catch (BurrowException e)
                 {

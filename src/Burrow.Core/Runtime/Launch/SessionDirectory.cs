@@ -29,7 +29,8 @@ internal sealed class SessionDirectory : IDisposable
         }
         RemoveStale(parent);
         string name = "s-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            + "-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+            // Uniqueness only (the parent is 0700 and ours): not the crypto RNG, whose first use loads OpenSSL (milliseconds).
+            + "-" + Random.Shared.Next().ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
         string path = System.IO.Path.Combine(parent, name);
         FileSystem.MakeDirectory(path, 0x1c0);
         return new SessionDirectory(path);

@@ -51,6 +51,7 @@ internal static class PayloadLauncher
         FileDescriptors.CloseOnExecFrom(3, (process.PassFds ?? []).ToArray());
         Signals.ResetForExec();
 
+        StageRunner.Timing.Mark("stage: identity, capabilities, descriptors");
         string[] env = process.Env.Select(e => e.Name + "=" + e.Value).ToArray();
         string command = process.Argv[0];
         string path = process.Env.LastOrDefault(e => e.Name == "PATH")?.Value ?? DefaultPath;

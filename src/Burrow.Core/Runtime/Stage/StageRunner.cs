@@ -15,9 +15,29 @@ namespace Burrow.Core.Runtime.Stage;
 /// </summary>
 public static class StageRunner
 {
+    /// <summary>With --debug, how long each part of the stage took (start-up time counts on this path).</summary>
+    public static class Timing
+    {
+        private static long s_last;
+
+        public static void Start() => s_last = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        public static void Mark(string what)
+        {
+            if (Log.Level > LogLevel.Debug)
+            {
+                return;
+            }
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            Log.Debug($"{what} in {System.Diagnostics.Stopwatch.GetElapsedTime(s_last, now).TotalMilliseconds:F2} ms");
+            s_last = now;
+        }
+    }
+
     /// <summary>Entry point of <c>burrow __stage SYNC_FD PLAN_FD SESSION_DIR LOG_LEVEL</c>; returns only on failure.</summary>
     public static int Run(string[] args)
     {
+        Timing.Start();
         if (args.Length != 4 || !int.TryParse(args[0], CultureInfo.InvariantCulture, out int syncFd)
             || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int planFd)
             || !int.TryParse(args[3], CultureInfo.InvariantCulture, out int level))
@@ -37,6 +57,7 @@ public static class StageRunner
                 plan = JsonSerializer.Deserialize(json, LaunchPlanJsonContext.Default.LaunchPlan)
                     ?? throw new BurrowException("the launch plan is empty");
             }
+            Timing.Mark("stage: plan read");
             Execute(plan, args[2]);
             return ExitCodes.Failure; // not reached: Execute execs the payload or throws
         }
@@ -63,11 +84,13 @@ public static class StageRunner
 
         var session = SessionArea.Mount(sessionPath);
         using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan));
+        Timing.Mark("stage: session and root");
         var mounter = new MountExecutor(root);
         foreach (MountStep step in plan.Mounts ?? [])
         {
             mounter.Perform(step);
         }
+        Timing.Mark("stage: mounts");
         IReadOnlyList<SynthesizedFile> files = plan.Files ?? [];
         for (int i = 0; i < files.Count; i++)
         {
@@ -86,6 +109,7 @@ public static class StageRunner
             Mounts.SetAttributes(root.Handle, MountAttributes.ReadOnly, recursive: false, "the container root");
         }
         Mounts.PivotRoot(root.Handle, "the container root");
+        Timing.Mark("stage: files, pivot_root");
         PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap);
     }
 
