@@ -114,7 +114,7 @@ public class SecurityInvariantTests
             """;
         RunResult r = AsUser.Burrow(user, "exec", Busybox, "sh", "-c", script);
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Matches(@"found=[2-9]", r.Stdout);
+        Assert.Matches(@"found=([2-9]|[1-9][0-9]+)\n", r.Stdout); // other suites' burrow processes (e.g. parallel pulls) count too
         Assert.DoesNotContain("WRITABLE", r.Stdout);
         Assert.DoesNotContain("ROOT", r.Stdout);
         Assert.DoesNotContain("FD", r.Stdout);
