@@ -72,10 +72,25 @@ public sealed class ImageCache
     {
         lock (s_session)
         {
-            s_sessionLock ??= new FileStream(Path.Combine(TempDirectory, s_session + ".lock"), FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+            s_sessionLock ??= CreateLockedSessionFile();
         }
         return Path.Combine(TempDirectory, s_session + "-" + Guid.NewGuid().ToString("N")[..8] + suffix);
     }
+
+    /// <summary>
+    /// Creates the session's lock file already locked: it is opened (and flock-ed) under a name the stale-temp sweep
+    /// never judges, then renamed into place. Created in place, another process's sweep could probe it between open
+    /// and flock, take the session for dead and delete its work directory under it, and make this open fail.
+    /// </summary>
+    private FileStream CreateLockedSessionFile()
+    {
+        string locking = Path.Combine(TempDirectory, s_session + LockingSuffix);
+        var stream = new FileStream(locking, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+        File.Move(locking, Path.Combine(TempDirectory, s_session + ".lock"));
+        return stream;
+    }
+
+    private const string LockingSuffix = ".locking";
 
     /// <summary>fsyncs the temp file and renames it over <paramref name="final"/> (atomic on one file system).</summary>
     public static void Commit(string temp, string final)
@@ -96,7 +111,8 @@ public sealed class ImageCache
             {
                 return;
             }
-            File.Delete(s_sessionLock.Name);
+            // The stream's Name is the pre-rename path; the lock lives under the session's name.
+            File.Delete(Path.Combine(TempDirectory, s_session + ".lock"));
             s_sessionLock.Dispose();
             s_sessionLock = null;
         }
@@ -108,6 +124,15 @@ public sealed class ImageCache
         foreach (string entry in Directory.EnumerateFileSystemEntries(TempDirectory))
         {
             string name = Path.GetFileName(entry);
+            if (name.EndsWith(LockingSuffix, StringComparison.Ordinal))
+            {
+                // Another process is creating its lock right now; only a left-over of a crash at that instant is stale.
+                if (File.GetLastWriteTimeUtc(entry) < DateTime.UtcNow.AddHours(-1))
+                {
+                    TryDelete(entry);
+                }
+                continue;
+            }
             int first = name.IndexOf('-');
             int second = first < 0 ? -1 : name.IndexOfAny(['-', '.'], first + 1);
             string session = second < 0 ? name : name[..second];
@@ -123,21 +148,26 @@ public sealed class ImageCache
             {
                 continue;
             }
-            try
+            TryDelete(entry);
+        }
+    }
+
+    private static void TryDelete(string entry)
+    {
+        try
+        {
+            if (Directory.Exists(entry))
             {
-                if (Directory.Exists(entry))
-                {
-                    Directory.Delete(entry, recursive: true);
-                }
-                else
-                {
-                    File.Delete(entry);
-                }
+                Directory.Delete(entry, recursive: true);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            else
             {
-                Log.Debug($"cannot remove the stale temp entry {entry}: {e.Message}");
+                File.Delete(entry);
             }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Debug($"cannot remove the stale temp entry {entry}: {e.Message}");
         }
     }
 

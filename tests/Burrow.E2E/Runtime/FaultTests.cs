@@ -33,13 +33,24 @@ public class FaultTests
     }
 
     [Fact]
-    public void UnwritableSessionPlaceIsAClearError()
+    public void UnwritableSessionPlaceFallsBackToAPrivateTmpDirectory()
+    {
+        string tmp = "/tmp/burrow-session-fallback-" + Random.Shared.Next(100000, 999999);
+        RunResult r = AsUser.Run(User, ["sh", "-c", $"mkdir -m 0755 {tmp} && {E2EEnvironment.Burrow} exec {E2EEnvironment.BusyboxImage} true && stat -c '%a %u' {tmp}/burrow-{User.Uid}; rm -rf {tmp}"],
+            env: new Dictionary<string, string> { ["BURROW_CACHEDIR"] = "/proc/burrow-cannot-be-here", ["TMPDIR"] = tmp });
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal($"700 {User.Uid}", r.Stdout.Trim());
+    }
+
+    [Fact]
+    public void UnwritableSessionPlacesAreAClearError()
     {
         RunResult r = AsUser.Run(User, [E2EEnvironment.Burrow, "exec", E2EEnvironment.BusyboxImage, "true"],
-            env: new Dictionary<string, string> { ["BURROW_CACHEDIR"] = "/proc/burrow-cannot-be-here" });
+            env: new Dictionary<string, string> { ["BURROW_CACHEDIR"] = "/proc/burrow-cannot-be-here", ["TMPDIR"] = "/proc/nor-here" });
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains("ERROR:", r.Stderr);
         Assert.Contains("/proc/burrow-cannot-be-here", r.Stderr);
+        Assert.Contains("/proc/nor-here", r.Stderr);
         Assert.DoesNotContain("   at ", r.Stderr);
     }
 

@@ -24,8 +24,21 @@ internal sealed class SessionDirectory : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or LinuxException)
         {
-            throw new BurrowException($"cannot create the session directory {parent}: {e.Message}",
-                "set XDG_RUNTIME_DIR or BURROW_CACHEDIR to a directory of your own that you can write");
+            // A read-only or foreign home (HOME=/root under sudo -u, a full quota) must not stop a container:
+            // fall back to a private directory in $TMPDIR or /tmp.
+            string fallback = TmpFallback();
+            try
+            {
+                EnsureOwnedTmpDirectory(fallback);
+                parent = System.IO.Path.Combine(fallback, "sessions");
+                EnsurePrivateDirectory(parent);
+            }
+            catch (Exception e2) when (e2 is IOException or UnauthorizedAccessException or LinuxException)
+            {
+                throw new BurrowException($"cannot create the session directory {parent}: {e.Message}; nor {fallback}: {e2.Message}",
+                    "set XDG_RUNTIME_DIR or BURROW_CACHEDIR to a directory of your own that you can write");
+            }
+            Log.Verbose($"session directory under {fallback}: {e.Message}");
         }
         RemoveStale(parent);
         string name = "s-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
@@ -65,6 +78,26 @@ internal sealed class SessionDirectory : IDisposable
         string home = Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } h ? h
             : throw new BurrowException("HOME is not set, so there is nowhere to keep the session directory", "set HOME or XDG_RUNTIME_DIR");
         return System.IO.Path.Combine(xdg is { Length: > 0 } ? xdg : System.IO.Path.Combine(home, ".cache"), "burrow");
+    }
+
+    /// <summary>$TMPDIR (else /tmp)/burrow-UID.</summary>
+    private static string TmpFallback() =>
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "burrow-" + ProcessSecurity.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// /tmp is shared: another user may have planted the name first. Accept only a real directory (not a symlink)
+    /// that is ours, and make it 0700.
+    /// </summary>
+    private static void EnsureOwnedTmpDirectory(string path)
+    {
+        FileSystem.MakeDirectory(path, 0x1c0);
+        FileStatus st = FileStatus.OfPath(path, followSymlinks: false) ?? throw new BurrowException($"cannot create {path}");
+        if (st.Kind != FileKind.Directory || st.Uid != ProcessSecurity.Uid)
+        {
+            throw new BurrowException($"{path} exists and is not a directory of yours",
+                "remove it, or set XDG_RUNTIME_DIR or BURROW_CACHEDIR to a directory of your own");
+        }
+        FileSystem.SetMode(path, 0x1c0);
     }
 
     /// <summary>Creates the directory chain Burrow owns with mode 0700 and refuses one that someone else owns.</summary>
