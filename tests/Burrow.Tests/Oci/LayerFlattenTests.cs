@@ -76,6 +76,32 @@ public class LayerFlattenTests
     private static FsNode? Find(FsTree t, string path) => t.Find(path.Split('/'));
 
     [Fact]
+    public void BinaryXattrValueIsLeftOutNotCorrupted()
+    {
+        // TarWriter takes only string values: write a placeholder, then patch in bytes that are not UTF-8
+        // (PAX data blocks carry no checksum), as a real layer with security.capability would have them.
+        var ms = new MemoryStream();
+        using (var w = new TarWriter(ms, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            var attrs = new Dictionary<string, string> { ["SCHILY.xattr.user.note"] = "hello", ["SCHILY.xattr.security.capability"] = "ZZZZ" };
+            w.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "ping", attrs) { DataStream = new MemoryStream([1]) });
+        }
+        byte[] bytes = ms.ToArray();
+        byte[] placeholder = Encoding.ASCII.GetBytes("capability=ZZZZ");
+        int at = bytes.AsSpan().IndexOf(placeholder) + "capability=".Length;
+        Assert.True(at > "capability=".Length);
+        bytes[at] = 0xff; bytes[at + 1] = 0xfe; bytes[at + 2] = 0x80; bytes[at + 3] = 0x81;
+
+        var tree = new FsTree();
+        new LayerApplier(tree, 0, "sha256:layer0").ApplyAll(new TarReader(new MemoryStream(bytes)));
+
+        Dictionary<string, string>? xattrs = Find(tree, "ping")!.Inode.Xattrs;
+        Assert.NotNull(xattrs);
+        Assert.Equal("hello", xattrs["user.note"]);
+        Assert.False(xattrs.ContainsKey("security.capability"));
+    }
+
+    [Fact]
     public void WhiteoutRemovesLowerFileAndDirectory()
     {
         FsTree t = Apply(

@@ -234,7 +234,7 @@ internal sealed class LayerApplier(FsTree tree, int layer, string layerName)
     private FsNode NewImplicitDirectory() =>
         new(new FsInode { Kind = NodeKind.Directory, Mode = DefaultDirMode, MTime = DateTimeOffset.UnixEpoch }, layer);
 
-    private static void SetDirectoryMetadata(FsInode inode, TarEntry entry)
+    private void SetDirectoryMetadata(FsInode inode, TarEntry entry)
     {
         inode.Mode = entry.Mode;
         inode.Uid = entry.Uid;
@@ -245,7 +245,12 @@ internal sealed class LayerApplier(FsTree tree, int layer, string layerName)
 
     private const string XattrKeyPrefix = "SCHILY.xattr.";
 
-    private static Dictionary<string, string>? XattrsOf(TarEntry entry)
+    // System.Formats.Tar decodes PAX values as UTF-8, so a binary xattr value (security.capability,
+    // ACLs) arrives with its invalid bytes replaced by U+FFFD. Writing that on would give the file
+    // a corrupt attribute; leaving it out is the honest choice, and it is said, never silent.
+    private const char ReplacementCharacter = '\uFFFD';
+
+    private Dictionary<string, string>? XattrsOf(TarEntry entry)
     {
         if (entry is not PaxTarEntry pax)
         {
@@ -254,6 +259,11 @@ internal sealed class LayerApplier(FsTree tree, int layer, string layerName)
         Dictionary<string, string>? result = null;
         foreach ((string key, string value) in pax.ExtendedAttributes)
         {
+            if (key.StartsWith(XattrKeyPrefix, StringComparison.Ordinal) && value.Contains(ReplacementCharacter))
+            {
+                Diagnostics.Log.Warning($"layer {layerName}: \"{entry.Name}\": extended attribute {key[XattrKeyPrefix.Length..]} has a binary value that cannot be carried over; it is left out");
+                continue;
+            }
             if (key.StartsWith(XattrKeyPrefix, StringComparison.Ordinal))
             {
                 (result ??= new(StringComparer.Ordinal))[key[XattrKeyPrefix.Length..]] = value;
