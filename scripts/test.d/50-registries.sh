@@ -10,6 +10,11 @@ export BURROW_REGISTRY_ANON BURROW_REGISTRY_BASIC BURROW_REGISTRY_TOKEN
 export BURROW_REGISTRY_CONFIG="$BURROW_TEST_CACHE/registry-config"
 export BURROW_OCI_FIXTURES="$BURROW_TEST_CACHE/registry-fixtures"
 
+# The pids of the processes listening on 127.0.0.1:PORT.
+registry_holders() {
+  ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+}
+
 registry_setup() {
   local storage="$BURROW_TEST_CACHE/registry" conf="$BURROW_REGISTRY_CONFIG"
   if ! is_root; then
@@ -25,7 +30,7 @@ registry_setup() {
       -keyout "$conf/token.key" -out "$conf/token.crt" 2>/dev/null
   fi
   chmod 0644 "$conf/token.crt" "$conf/htpasswd"
-  local name port auth
+  local name port auth i holder
   for spec in "anon:15000" "basic:15001" "token:15002"; do
     name="${spec%%:*}"; port="${spec##*:}"
     case "$name" in
@@ -48,7 +53,9 @@ http:
   addr: 127.0.0.1:$port
 $auth
 YML
-    if curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" 2>/dev/null | grep -qE '^(200|401)$' \
+    # Reuse a running registry only if it is the one this cache started (its pid holds the port) with this config.
+    if [ -f "$conf/$name.pid" ] && registry_holders "$port" | grep -qx "$(cat "$conf/$name.pid")" \
+       && curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" 2>/dev/null | grep -qE '^(200|401)$' \
        && cmp -s "$conf/$name.yml.new" "$conf/$name.yml"; then
       rm -f "$conf/$name.yml.new"
       continue
@@ -56,8 +63,16 @@ YML
     mv "$conf/$name.yml.new" "$conf/$name.yml"
     if [ -f "$conf/$name.pid" ] && kill -0 "$(cat "$conf/$name.pid")" 2>/dev/null; then
       kill "$(cat "$conf/$name.pid")" 2>/dev/null || true
-      sleep 0.5
     fi
+    # A registry started with another configuration (another cache directory, an older run) may still hold
+    # the port without a pid file here; it would answer the health check below with the wrong keys.
+    for holder in $(registry_holders "$port"); do
+      [ "$(cat "/proc/$holder/comm" 2>/dev/null)" = docker-registry ] && kill "$holder" 2>/dev/null || true
+    done
+    for i in $(seq 1 50); do
+      ss -ltnH "sport = :$port" 2>/dev/null | grep -q . || break
+      sleep 0.1
+    done
     setsid docker-registry serve "$conf/$name.yml" > "$conf/$name.log" 2>&1 < /dev/null &
     echo $! > "$conf/$name.pid"
     local i
