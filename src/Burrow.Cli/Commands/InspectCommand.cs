@@ -132,32 +132,8 @@ public static class InspectCommand
         }
         string runscript = Read("runscript");
         string deffile = Read("Singularity");
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
-        {
-            w.WriteStartObject();
-            w.WriteStartObject("data");
-            w.WriteStartObject("attributes");
-            w.WriteStartObject("labels");
-            foreach ((string k, string v) in labels)
-            {
-                w.WriteString(k, v);
-            }
-            w.WriteEndObject();
-            w.WriteStartObject("environment");
-            foreach ((string k, string v) in env)
-            {
-                w.WriteString(k, v);
-            }
-            w.WriteEndObject();
-            w.WriteString("runscript", runscript);
-            w.WriteString("deffile", deffile);
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteString("type", "container");
-            w.WriteEndObject();
-        }
-        return new Metadata(Encoding.UTF8.GetString(ms.ToArray()), labels, runscript, env, deffile);
+        byte[] json = SingularityMetadata.WriteInspectJson(labels, env, runscript, deffile);
+        return new Metadata(Encoding.UTF8.GetString(json), labels, runscript, env, deffile);
     }
 
     private static List<(string, string)> Pairs(JsonElement attrs, string name) =>

@@ -112,7 +112,11 @@ public sealed class SingularityMetadata
     }
 
     /// <summary>Apptainer's inspect-metadata.json: <c>{"data":{"attributes":{labels, environment, runscript, deffile}},"type":"container"}</c>.</summary>
-    public byte[] InspectJson()
+    public byte[] InspectJson() => WriteInspectJson(Labels.Select(kv => (kv.Key, kv.Value)), [(EnvFile, Environment)], Runscript, Deffile);
+
+    /// <summary>The inspect-metadata.json layout, shared by conversion and by <c>burrow inspect</c> of a sandbox.</summary>
+    public static byte[] WriteInspectJson(IEnumerable<(string Name, string Value)> labels, IEnumerable<(string File, string Content)> environment,
+        string runscript, string deffile)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -121,16 +125,19 @@ public sealed class SingularityMetadata
             w.WriteStartObject("data");
             w.WriteStartObject("attributes");
             w.WriteStartObject("labels");
-            foreach ((string k, string v) in Labels)
+            foreach ((string k, string v) in labels)
             {
                 w.WriteString(k, v);
             }
             w.WriteEndObject();
             w.WriteStartObject("environment");
-            w.WriteString(EnvFile, Environment);
+            foreach ((string k, string v) in environment)
+            {
+                w.WriteString(k, v);
+            }
             w.WriteEndObject();
-            w.WriteString("runscript", Runscript);
-            w.WriteString("deffile", Deffile);
+            w.WriteString("runscript", runscript);
+            w.WriteString("deffile", deffile);
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteString("type", "container");
