@@ -25,7 +25,9 @@ public static class LayerFlattener
             LocalLayer layer = layers[i];
             using FileStream file = LayerCompression.OpenFile(layer.Path);
             string compression = LayerCompression.Sniff(file);
-            using var compressed = new HashingReadStream(file, layer.Digest, leaveOpen: true) { Enabled = !layer.DigestVerified };
+            // An uncompressed blob is its own tar: one hash is both its digest and its diff_id.
+            bool blobIsTar = compression == "none" && layer.Digest.Algorithm == (layer.DiffId ?? layer.Digest).Algorithm;
+            using var compressed = new HashingReadStream(file, layer.Digest, leaveOpen: true) { Enabled = !layer.DigestVerified && !blobIsTar };
             Digest diffId;
             try
             {
@@ -43,7 +45,7 @@ public static class LayerFlattener
                 throw new ImageFormatException($"layer {layer.Digest}: cannot decompress it: {e.Message}", null, e);
             }
             compressed.Drain();
-            Digest actual = layer.DigestVerified ? layer.Digest : compressed.Finish();
+            Digest actual = layer.DigestVerified ? layer.Digest : blobIsTar ? diffId : compressed.Finish();
             if (actual != layer.Digest)
             {
                 throw new ImageFormatException($"layer {layer.Digest}: the blob's digest is {actual}: it was changed or damaged",
