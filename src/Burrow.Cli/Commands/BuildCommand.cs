@@ -54,7 +54,7 @@ public static class BuildCommand
                 }
                 else
                 {
-                    PullCommand.CopyInto(pulled.SifPath, to);
+                    PullCommand.CopyInto(pulled.SifPath, to, move: pulled.TempDirectory is not null);
                 }
             }
             finally

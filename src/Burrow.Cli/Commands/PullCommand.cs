@@ -53,7 +53,7 @@ public static class PullCommand
         PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(source, options with { Progress = progress }, ct);
         try
         {
-            CopyInto(pulled.SifPath, output);
+            CopyInto(pulled.SifPath, output, move: pulled.TempDirectory is not null);
         }
         finally
         {
@@ -74,14 +74,24 @@ public static class PullCommand
         Insecure = result.GetValue(Insecure),
     };
 
-    /// <summary>Copies through a temp name beside the target, so OUT.sif is either the old file or the whole new one.</summary>
-    public static void CopyInto(string from, string to)
+    /// <summary>
+    /// Copies (or, for a private temp SIF about to be deleted, moves) through a temp name beside the target, so OUT.sif
+    /// is either the old file or the whole new one.
+    /// </summary>
+    public static void CopyInto(string from, string to, bool move)
     {
         string full = Path.GetFullPath(to);
         string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp" + Environment.ProcessId);
         try
         {
-            File.Copy(from, temp, overwrite: true);
+            if (move)
+            {
+                File.Move(from, temp, overwrite: true); // copies by itself across file systems
+            }
+            else
+            {
+                File.Copy(from, temp, overwrite: true);
+            }
             File.Move(temp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
