@@ -43,9 +43,10 @@ public static class ActionRunner
             {
                 Log.Warning(warning);
             }
-            Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
-            // Before anything starts: a subordinate map needs working newuidmap/newgidmap (nothing is left behind if not).
-            MapHelpers.RequireFor(plan.Identity);
+            if (Log.Level <= LogLevel.Verbose)
+            {
+                Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
+            }
             return Launch.Run(plan);
         }
         catch (BurrowException e)

@@ -1,3 +1,4 @@
+using Burrow.Core.Identity;
 using System.Globalization;
 using System.Text.Json;
 using Burrow.Core.Diagnostics;
@@ -40,6 +41,10 @@ public static class ContainerLauncher
             throw new BurrowException($"the starter {paths.Starter} is missing", "reinstall burrow (scripts/build installs it under PREFIX/libexec/burrow)");
         }
 
+        // Before anything starts: a subordinate map needs working newuidmap/newgidmap. Found and checked once,
+        // here, and handed to the map writer, so the starter never waits on a second lookup.
+        MapHelpers.Paths? helpers = MapHelpers.RequireFor(plan.Identity);
+
         // The payload runs as the same user in the host's PID namespace: keep it out of our /proc
         // entries (fds, memory, /proc/PID/exe — runc CVE-2019-5736 and CVE-2024-21626).
         ProcessSecurity.SetDumpable(false);
@@ -68,11 +73,11 @@ public static class ContainerLauncher
             }
             signals.Target = pid;
             Stage.StageRunner.Timing.Mark("engine: starter spawned");
-            return Supervise(pid, engineEnd, plan);
+            return Supervise(pid, engineEnd, plan, helpers);
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan)
+    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers)
     {
         BurrowException? failure = null;
         int? status = null;
@@ -83,7 +88,7 @@ public static class ContainerLauncher
             {
                 try
                 {
-                    IdMapWriting.Write(pid, plan.Identity);
+                    IdMapWriting.Write(pid, plan.Identity, helpers);
                     FileDescriptors.SendPacket(channel, StarterProtocol.Go);
                     Stage.StageRunner.Timing.Mark("engine: maps written");
                 }

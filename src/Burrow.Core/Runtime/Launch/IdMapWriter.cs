@@ -12,30 +12,29 @@ namespace Burrow.Core.Runtime.Launch;
 /// </summary>
 internal static class IdMapWriting
 {
-    public static void Write(int pid, IdentityPlan identity)
+    /// <param name="helpers">newuidmap/newgidmap as the engine found and checked them; required for subordinate maps.</param>
+    public static void Write(int pid, IdentityPlan identity, MapHelpers.Paths? helpers)
     {
         if (identity.UidMap.Count == 0 || identity.GidMap.Count == 0)
         {
             throw new BurrowException("the launch plan has an empty uid or gid map");
         }
         string proc = "/proc/" + pid.ToString(CultureInfo.InvariantCulture);
+        if (!identity.AllowSetgroups)
+        {
+            WriteProcFile(proc + "/setgroups", "deny");
+        }
         if (identity.Writer == IdMapWriter.Direct)
         {
-            if (!identity.AllowSetgroups)
-            {
-                WriteProcFile(proc + "/setgroups", "deny");
-            }
             WriteProcFile(proc + "/gid_map", Format(identity.GidMap, "\n"));
             WriteProcFile(proc + "/uid_map", Format(identity.UidMap, "\n"));
             return;
         }
 
-        if (!identity.AllowSetgroups)
+        if (helpers is null)
         {
-            WriteProcFile(proc + "/setgroups", "deny");
+            throw new InvalidOperationException("a subordinate id map needs the newuidmap/newgidmap the engine checked");
         }
-        // The same lookup and checks (BURROW_NEWUIDMAP/BURROW_NEWGIDMAP included) the engine ran before starting.
-        MapHelpers.Paths helpers = MapHelpers.Require();
         RunHelper(helpers.NewGidMap, pid, identity.GidMap, "/etc/subgid");
         RunHelper(helpers.NewUidMap, pid, identity.UidMap, "/etc/subuid");
     }
