@@ -25,44 +25,30 @@ public static class ActionRunner
     public static int Run(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)
     {
         GlobalOptions.Apply(result);
-        try
+        LaunchPlan plan = BuildPlan(result, action, arguments);
+        if (result.GetValue(ActionOptions.Explain))
         {
-            LaunchPlan plan = BuildPlan(result, action, arguments);
-            if (result.GetValue(ActionOptions.Explain))
-            {
-                Console.Out.Write(result.GetValue(ActionOptions.Json)
-                    ? JsonSerializer.Serialize(plan, LaunchPlanJsonContext.Default.LaunchPlan) + "\n"
-                    : PlanExplainer.Render(plan));
-                return ExitCodes.Success;
-            }
-            if (result.GetValue(ActionOptions.Json))
-            {
-                throw new BurrowException("--json only goes with --explain", "burrow exec --explain --json IMAGE COMMAND");
-            }
-            foreach (string warning in plan.Warnings)
-            {
-                Log.Warning(warning);
-            }
-            if (Log.Level <= LogLevel.Verbose)
-            {
-                Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
-            }
-            return Launch.Run(plan);
+            // The plan quotes the image (passwd lines, environment, paths): escaped for the terminal. JSON
+            // escapes control characters itself.
+            Console.Out.Write(result.GetValue(ActionOptions.Json)
+                ? JsonSerializer.Serialize(plan, LaunchPlanJsonContext.Default.LaunchPlan) + "\n"
+                : TerminalText.EscapeMultiline(PlanExplainer.Render(plan)));
+            return ExitCodes.Success;
         }
-        catch (BurrowException e)
+        if (result.GetValue(ActionOptions.Json))
         {
-            return Program.Report(e);
+            throw new BurrowException("--json only goes with --explain", "burrow exec --explain --json IMAGE COMMAND", ExitCodes.Usage);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        foreach (string warning in plan.Warnings)
         {
-            // A file Burrow needed and could not use, not caught closer to where it happened: still an ERROR
-            // line naming it, never a stack trace (the project's rule for every failure a user can meet).
-            string detail = e.InnerException is { } inner && inner.Message != e.Message ? $" ({inner.Message})" : "";
-            Log.Failure(e.Message + detail);
-            Log.Failure("rerun with --debug for details");
-            Log.Debug(e.ToString());
-            return ExitCodes.Failure;
+            Log.Warning(warning);
         }
+        if (Log.Level <= LogLevel.Verbose)
+        {
+            Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
+        }
+        // Failures of any kind (BurrowException, errno, I/O) go to the CLI's one error boundary.
+        return Launch.Run(plan);
     }
 
     private static LaunchPlan BuildPlan(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)

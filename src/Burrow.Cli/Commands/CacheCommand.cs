@@ -53,7 +53,7 @@ public static class CacheCommand
             IReadOnlyList<CacheEntry> entries = CacheEntries.List(new ImageCache(ImageCache.DefaultRoot()), Types(result.GetValue(type)));
             if (result.GetValue(json))
             {
-                using var stdout = Console.OpenStandardOutput();
+                Stream stdout = Output.StandardOutput.Stream;
                 using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
                 {
                     w.WriteStartArray();
