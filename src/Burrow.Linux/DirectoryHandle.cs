@@ -119,6 +119,21 @@ public sealed class DirectoryHandle : IDisposable
         return FileDescriptors.Own(fd);
     }
 
+    /// <summary>Opens an existing regular file in the directory for reading, not following a symlink there.</summary>
+    public SafeFileHandle OpenFile(string name)
+    {
+        Check(name);
+        int fd = Errno.Check(Sys.OpenAt(Fd, name, Sys.O_RDONLY | Sys.O_NOFOLLOW | Sys.O_NONBLOCK | Sys.O_NOCTTY | Sys.O_CLOEXEC, 0), "open", Child(name));
+        SafeFileHandle handle = FileDescriptors.Own(fd);
+        FileStatus st = FileStatus.Of(handle, Child(name));
+        if (st.Kind != FileKind.Regular)
+        {
+            handle.Dispose();
+            throw new NotRegularFileException(Child(name), st.Kind);
+        }
+        return handle;
+    }
+
     /// <summary>Renames an entry within this directory; with <paramref name="replace"/> false, an existing target is EEXIST.</summary>
     public void Rename(string from, string to, bool replace) => Rename(this, from, this, to, replace);
 
@@ -130,6 +145,24 @@ public sealed class DirectoryHandle : IDisposable
         Check(from);
         Check(to);
         Errno.Check(Sys.RenameAt2(fromDir.Fd, from, toDir.Fd, to, replace ? 0 : Sys.RENAME_NOREPLACE), "rename", toDir.Child(to));
+    }
+
+    /// <summary>The target of a symlink in the directory.</summary>
+    public unsafe string ReadLink(string name)
+    {
+        Check(name);
+        byte* buf = stackalloc byte[4096];
+        nint n = Sys.ReadlinkAt(Fd, name, buf, 4096);
+        Errno.Check((long)n, "readlink", Child(name));
+        return System.Text.Encoding.UTF8.GetString(buf, (int)n);
+    }
+
+    /// <summary>Swaps two entries of this directory atomically (renameat2 RENAME_EXCHANGE).</summary>
+    public void Exchange(string a, string b)
+    {
+        Check(a);
+        Check(b);
+        Errno.Check(Sys.RenameAt2(Fd, a, Fd, b, Sys.RENAME_EXCHANGE), "rename (exchange)", Child(b));
     }
 
     /// <summary>Removes an entry (a file or symlink, or an empty directory); false when it was not there.</summary>

@@ -24,6 +24,9 @@ public static class FileKindText
 /// <summary>What statx says about a file (the fields Burrow uses).</summary>
 public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, long Size, uint DeviceMajor, uint DeviceMinor, ulong Inode)
 {
+    /// <summary>Last modification, seconds since the epoch.</summary>
+    public long ModifiedSeconds { get; init; }
+
     /// <summary>Permission bits including setuid/setgid/sticky.</summary>
     public uint Permissions => Mode & 0xfff;
 
@@ -74,6 +77,9 @@ public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, lo
             _ => FileKind.Unknown,
         };
         return new FileStatus(kind, mode, *(uint*)(b + 20), *(uint*)(b + 24), *(long*)(b + 40),
-            *(uint*)(b + 136), *(uint*)(b + 140), *(ulong*)(b + 32));
+            *(uint*)(b + 136), *(uint*)(b + 140), *(ulong*)(b + 32))
+        {
+            ModifiedSeconds = *(long*)(b + 112),
+        };
     }
 }

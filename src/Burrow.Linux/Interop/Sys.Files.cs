@@ -11,7 +11,7 @@ internal static partial class Sys
     internal const ulong RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4, RESOLVE_BENEATH = 8, RESOLVE_IN_ROOT = 0x10;
     internal const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
     internal const int AT_REMOVEDIR = 0x200;
-    internal const uint RENAME_NOREPLACE = 1;
+    internal const uint RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2;
     internal const int LOCK_EX = 2, LOCK_NB = 4;
     internal const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_BASIC_STATS = 0x7ff;
 
