@@ -15,8 +15,15 @@ public sealed class SandboxDirectorySource : IImageSource
     public ResolvedImage Resolve(string reference, string cwd)
     {
         string path = Path.GetFullPath(reference, cwd);
+        // A dangling link, a loop, a FIFO or an unreadable directory is said as what it is (Files.UserPath).
+        if (Files.UserPath.Stat(path, $"image {reference}", allowMissing: true) is { Kind: not (Linux.FileKind.Directory or Linux.FileKind.Regular) } st)
+        {
+            throw new BurrowException($"image {reference}: {path} is {Linux.FileKindText.Describe(st.Kind)}, not an image",
+                "give a root file system directory, a SIF file or an OCI reference such as docker://alpine");
+        }
         if (Directory.Exists(path))
         {
+            Files.UserPath.RequireReadableDirectory(path, $"image {reference}");
             path = new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
             if (path == "/")
             {
