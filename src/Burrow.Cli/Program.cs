@@ -17,7 +17,11 @@ public static class Program
             return Burrow.Core.Runtime.Stage.StageRunner.Run(args[1..]);
         }
         bool[] closed = FileDescriptors.EnsureStandardDescriptors();
-        StandardOutput.Install(closedAtStart: closed[1]);
+        StandardOutput.Install(closed);
+        if (closed[0])
+        {
+            Console.SetIn(TextReader.Null); // never read a password from whatever the runtime put on descriptor 0
+        }
         Interruption.Install();
         return ErrorBoundary.Run(() => Dispatch(args));
     }

@@ -15,7 +15,9 @@ public static class FileDescriptors
 
     /// <summary>
     /// Makes sure descriptors 0, 1 and 2 are open, putting /dev/null where one is closed, so that no file Burrow
-    /// opens later lands on a standard descriptor (and is written to as output, or passed to a payload).
+    /// opens later lands on a standard descriptor (and is written to as output, or passed to a payload). One that is
+    /// close-on-exec was not inherited (execve would have closed it): the runtime opened it before Main, because the
+    /// standard one was closed (NativeAOT keeps /dev/urandom open), so it counts as closed too and is left alone.
     /// </summary>
     /// <returns>For each of 0, 1, 2: whether it was closed when the process started.</returns>
     public static bool[] EnsureStandardDescriptors()
@@ -23,7 +25,13 @@ public static class FileDescriptors
         var closed = new bool[3];
         for (int fd = 0; fd < 3; fd++)
         {
-            if (Sys.Fcntl(fd, Sys.F_GETFD, 0) >= 0 || Errno.Last != Errno.EBADF)
+            int flags = Sys.Fcntl(fd, Sys.F_GETFD, 0);
+            if (flags >= 0)
+            {
+                closed[fd] = (flags & Sys.FD_CLOEXEC) != 0;
+                continue;
+            }
+            if (Errno.Last != Errno.EBADF)
             {
                 continue;
             }

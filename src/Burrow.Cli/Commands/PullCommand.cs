@@ -82,13 +82,37 @@ public static class PullCommand
         }
     }
 
-    public static PullOptions Options(ParseResult result) => new()
+    public static PullOptions Options(ParseResult result)
     {
-        Arch = result.GetValue(Arch) ?? Burrow.Core.Oci.Sources.ManifestReader.HostArchitecture,
-        Compression = result.GetValue(Compression) ?? "zstd",
-        DisableCache = result.GetValue(DisableCache),
-        Insecure = result.GetValue(Insecure),
-    };
+        string compression = result.GetValue(Compression) ?? "zstd";
+        if (!SquashfsBuilder.Compressions.Contains(compression))
+        {
+            throw new BurrowException($"--compression {compression}: unknown squashfs compression", "use one of: " + string.Join(", ", SquashfsBuilder.Compressions), ExitCodes.Usage);
+        }
+        return new PullOptions
+        {
+            Arch = CheckedArch(result.GetValue(Arch)),
+            Compression = compression,
+            DisableCache = result.GetValue(DisableCache),
+            Insecure = result.GetValue(Insecure),
+        };
+    }
+
+    /// <summary>--arch ARCH[/VARIANT] with an OCI (Go) architecture name: a typo must not pass silently.</summary>
+    private static string CheckedArch(string? arch)
+    {
+        if (arch is null)
+        {
+            return Burrow.Core.Oci.Sources.ManifestReader.HostArchitecture;
+        }
+        string[] parts = arch.Split('/');
+        bool variantOk = parts.Length == 1 || (parts.Length == 2 && parts[1].Length is > 0 and <= 16 && parts[1].All(char.IsAsciiLetterOrDigit));
+        if (!variantOk || !Burrow.Core.Sif.SifArch.Names.Contains(parts[0]))
+        {
+            throw new BurrowException($"--arch {arch}: unknown architecture", "use one of: " + string.Join(", ", Burrow.Core.Sif.SifArch.Names) + " (optionally with /VARIANT, e.g. arm/v7)", ExitCodes.Usage);
+        }
+        return arch;
+    }
 
     private static string DefaultName(ImageSource source) => source switch
     {

@@ -45,6 +45,7 @@ public static class FailureText
             UriFormatException uf => new FailureReport("not a valid address: " + Strip(uf.Message), "write a registry as host[:port], the port 1 to 65535", ExitCodes.Failure),
             FormatException fe => new FailureReport("a value is not in the expected format: " + Strip(fe.Message), null, ExitCodes.Failure),
             InvalidDataException id => new FailureReport(Strip(id.Message), null, ExitCodes.Failure),
+            ArgumentException a when IsFileTooLarge(a) => new FailureReport("a file Burrow was writing grew larger than the file size limit", ErrnoHint(Errno.EFBIG, null), ExitCodes.Failure),
             ArgumentException a => new FailureReport("invalid argument: " + Strip(a.Message), "see burrow --help", ExitCodes.Failure),
             _ => new FailureReport($"internal error ({e.GetType().Name}): {Strip(e.Message)}", "rerun with --debug and report it", ExitCodes.Failure),
         };
@@ -59,9 +60,14 @@ public static class FailureText
         UnauthorizedAccessException => "permission denied",
         PathTooLongException => "the path is too long",
         EndOfStreamException => "the file ends too early",
+        ArgumentException when IsFileTooLarge(e) => "File too large (over the limit of ulimit -f)",
         IOException io when io.HResult is > 0 and < 200 => Marshal.GetPInvokeErrorMessage(io.HResult),
         _ => Strip(e.Message),
     };
+
+    /// <summary>.NET reports EFBIG from a FileStream write or SetLength as an ArgumentException, not an IOException.</summary>
+    public static bool IsFileTooLarge(Exception e) =>
+        e is ArgumentException && e.Message.Contains("too large for the file system", StringComparison.Ordinal);
 
     /// <summary>The usual fix for an errno, when there is one to say.</summary>
     public static string? ErrnoHint(int errno, string? path) => errno switch

@@ -135,6 +135,10 @@ public sealed class OutputFile : IDisposable
         {
             throw new BurrowException($"cannot write {_display}: {FailureText.Reason(e)}", FailureText.ErrnoHint(e.HResult, _display), ExitCodes.Failure, e);
         }
+        catch (ArgumentException e) when (FailureText.IsFileTooLarge(e))
+        {
+            throw new BurrowException($"cannot write {_display}: {FailureText.Reason(e)}", FailureText.ErrnoHint(Errno.EFBIG, null), ExitCodes.Failure, e);
+        }
     }
 
     /// <summary>fsyncs the temp file and renames it to the output's name (an existing file is replaced only if allowed).</summary>

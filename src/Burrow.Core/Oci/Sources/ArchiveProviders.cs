@@ -53,9 +53,16 @@ internal static class ArchiveMembers
                         continue;
                     }
                     string target = Path.Combine(workDir, "m" + n++);
-                    using (FileStream output = PrivateFiles.CreateFile(target))
+                    try
                     {
+                        using FileStream output = PrivateFiles.CreateFile(target);
                         entry.DataStream.CopyTo(output);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        // .NET reports EFBIG (a file over ulimit -f) as an argument error of the write.
+                        throw new BurrowException($"{display}: cannot copy {name} out of the archive: the file is larger than the file size limit allows",
+                            "raise the limit (ulimit -f unlimited)", ExitCodes.Failure, e);
                     }
                     result[name] = target;
                 }
