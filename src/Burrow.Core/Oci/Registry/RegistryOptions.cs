@@ -22,7 +22,7 @@ public sealed record RegistryOptions
     public static RegistryOptions FromEnvironment(bool insecure)
     {
         TimeSpan timeout = TimeSpan.FromSeconds(60);
-        if (Environment.GetEnvironmentVariable("BURROW_REGISTRY_TIMEOUT") is { } t)
+        if (Environment.GetEnvironmentVariable("BURROW_REGISTRY_TIMEOUT") is { Length: > 0 } t)
         {
             // A value that is not a positive number of seconds is a mistake to say, not one to ignore.
             if (!double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
