@@ -12,7 +12,7 @@ namespace Burrow.Tests.Fuse;
 
 /// <summary>
 /// The server behind a real mount. This multithreaded process cannot enter a user namespace, so a small helper
-/// (fuse-mount-helper.py) runs under `unshare --user --map-root-user --mount` — as the unprivileged test user when
+/// (fuse_mount_helper.py) runs under `unshare --user --map-root-user --mount` — as the unprivileged test user when
 /// the tests run as root — opens /dev/fuse there, mounts it as the stage will, passes the descriptor back over a unix
 /// socket, and reports what it sees in the mount; the server runs here, on the received descriptor.
 /// </summary>
@@ -126,93 +126,6 @@ public sealed class FuseMountTests
         server.Dispose(); // closes the descriptor: the connection ends and the mount answers ENOTCONN
         helper.Continue();
         Assert.Equal(107 /* ENOTCONN */, (int)helper.NextLine()["after_stop"]!);
-    }
-
-    /// <summary>Runs the helper and receives the descriptor it mounted.</summary>
-    private sealed class MountHelper : IDisposable
-    {
-        private const int HelperFd = 100;
-        private readonly string _dir;
-        private readonly Process _process;
-        private readonly Socket _listener;
-
-        public MountHelper(JsonObject spec)
-        {
-            _dir = Directory.CreateTempSubdirectory("burrow-fuse-test-").FullName;
-            File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
-            string script = Path.Combine(_dir, "helper.py");
-            File.Copy(Path.Combine(AppContext.BaseDirectory, "fuse-mount-helper.py"), script);
-            File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
-            spec["fd"] = HelperFd;
-            spec["attributes"] = (ulong)FuseMount.Attributes;
-            spec["options"] = new JsonArray(FuseMount.Options(HelperFd, 0, 0).Select(o => (JsonNode?)new JsonArray(o.Key, o.Value)).ToArray());
-            string specPath = Path.Combine(_dir, "spec.json");
-            File.WriteAllText(specPath, spec.ToJsonString());
-            string socketPath = Path.Combine(_dir, "sock");
-            _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-            _listener.Listen(1);
-            File.SetUnixFileMode(socketPath, (UnixFileMode)0b111_111_111);
-
-            _process = Process.Start(FuseMountEnvironment.Command(["/usr/bin/python3", script, socketPath, specPath]))!;
-            Task<Socket> accept = _listener.AcceptAsync();
-            if (!accept.Wait(TimeSpan.FromSeconds(30)))
-            {
-                throw new Xunit.Sdk.XunitException("the mount helper never connected:\n" + Stderr());
-            }
-            using Socket connection = accept.Result;
-            var message = new byte[16];
-            int n = DescriptorPassing.Receive(connection.SafeHandle, message, out SafeFileHandle? device);
-            if (device is null || Encoding.ASCII.GetString(message, 0, n) != "mounted")
-            {
-                throw new Xunit.Sdk.XunitException("the mount helper sent no descriptor:\n" + Stderr());
-            }
-            Device = device;
-        }
-
-        public SafeFileHandle Device { get; }
-
-        public JsonObject NextLine()
-        {
-            Task<string?> line = _process.StandardOutput.ReadLineAsync();
-            if (!line.Wait(TimeSpan.FromSeconds(60)) || line.Result is null)
-            {
-                throw new Xunit.Sdk.XunitException("the mount helper said nothing:\n" + Stderr());
-            }
-            return JsonNode.Parse(line.Result)!.AsObject();
-        }
-
-        public void Continue() => _process.StandardInput.WriteLine();
-
-        public JsonObject Result()
-        {
-            JsonObject result = NextLine();
-            Assert.True(_process.WaitForExit(30_000), "the mount helper did not exit");
-            Assert.True(_process.ExitCode == 0, Stderr());
-            return result;
-        }
-
-        private string Stderr()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-            _process.WaitForExit();
-            return _process.StandardError.ReadToEnd();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-            _process.Dispose();
-            _listener.Dispose();
-            Directory.Delete(_dir, recursive: true);
-        }
     }
 }
 

@@ -16,6 +16,7 @@ internal sealed class MemoryFileSystem : IReadOnlyFileSystem
 
     private readonly List<Node> _nodes = [];
     private readonly Dictionary<string, ulong> _paths = new(StringComparer.Ordinal);
+    private int _free;
 
     public MemoryFileSystem(uint rootUid = 0, uint rootGid = 0, long time = 1_700_000_000)
     {
@@ -60,7 +61,7 @@ internal sealed class MemoryFileSystem : IReadOnlyFileSystem
         path = path.Trim('/');
         int slash = path.LastIndexOf('/');
         Node parent = _nodes[(int)_paths[slash < 0 ? "" : path[..slash]]];
-        int free = _nodes.FindIndex(n => n is null);
+        int free = _free < 5 ? _free++ : -1;
         ulong id = free >= 0 ? (ulong)free : (ulong)_nodes.Count;
         node.Id = id;
         if (free >= 0)
