@@ -15,7 +15,7 @@ internal sealed partial class FuseSession
         // READDIRPLUS: a listing carries every entry's attributes, so `ls -l`, find and tar need no LOOKUP per name.
         | FuseInitFlags.DoReaddirplus
         // Adaptive readdirplus (plain READDIR unless the directory is being looked up); off by default: on the
-        // 20,000-file walk it only added requests (bench/README.md, "FUSE server").
+        // 20,000-file walk it gained nothing with 1 reader and cost more with 2 (bench/README.md, "FUSE server").
         | (_options.ReaddirplusAuto ? FuseInitFlags.ReaddirplusAuto : 0)
         // Lookups and listings of one directory run concurrently instead of under its inode lock.
         | FuseInitFlags.ParallelDirops
