@@ -12,13 +12,17 @@ namespace Burrow.Core.Runtime.Stage;
 internal static class RootBuilder
 {
     /// <param name="mountPoints">Every place the plan mounts on, with what it must be (to prepare them in the upper layer).</param>
-    public static RootDirectory Build(RootFsPlan plan, SessionArea session, IReadOnlyList<(string Target, CreateKind Kind)> mountPoints)
+    /// <param name="handToEngine">Sends the FUSE device of a squashfs image to the engine, which serves it.</param>
+    public static RootDirectory Build(RootFsPlan plan, SessionArea session, IReadOnlyList<(string Target, CreateKind Kind)> mountPoints,
+        Action<SafeFileHandle> handToEngine)
     {
-        if (plan.Kind != RootFsKind.Directory)
+        string image = plan.Kind switch
         {
-            throw new BurrowException($"this stage cannot use a root file system of kind {plan.Kind}");
-        }
-        if (FileStatus.OfPath(plan.HostPath) is not { Kind: FileKind.Directory })
+            RootFsKind.Directory => plan.HostPath,
+            RootFsKind.Squashfs => MountSquashfs(plan, session, handToEngine),
+            _ => throw new BurrowException($"this stage cannot use a root file system of kind {plan.Kind}"),
+        };
+        if (FileStatus.OfPath(image) is not { Kind: FileKind.Directory })
         {
             throw new BurrowException($"the image {plan.HostPath} is not a directory", "give the path of a root file system directory");
         }
@@ -28,9 +32,9 @@ internal static class RootBuilder
         {
             if (!plan.Writable)
             {
-                PrepareMountPoints(plan.HostPath, session.Upper, mountPoints);
+                PrepareMountPoints(image, session.Upper, mountPoints);
             }
-            mount = plan.Writable ? WritableBind(plan.HostPath, attrs) : Overlay(plan.HostPath, session, attrs);
+            mount = plan.Writable ? WritableBind(image, attrs) : Overlay(image, session, attrs);
         }
         catch (LinuxException e)
         {
@@ -98,6 +102,25 @@ internal static class RootBuilder
                 }
             }
         }
+    }
+
+    private static string MountSquashfs(RootFsPlan plan, SessionArea session, Action<SafeFileHandle> handToEngine)
+    {
+        try
+        {
+            FuseImageMount.Mount(plan, session.ImageMountPoint, handToEngine);
+        }
+        catch (LinuxException e) when (e.Operation == "open" && e.Path == FuseDevice.Path)
+        {
+            throw new BurrowException($"cannot open {FuseDevice.Path} to mount the image {plan.HostPath}: {e.Reason}",
+                "distributions ship /dev/fuse mode 0666 (ask the administrator); or run with --unsquash to unpack the image instead");
+        }
+        catch (LinuxException e)
+        {
+            throw new BurrowException($"cannot mount the image {plan.HostPath} over FUSE: {e.Message}",
+                "FUSE mounts in a user namespace need Linux 4.18 or later; or run with --unsquash to unpack the image instead");
+        }
+        return session.ImageMountPoint;
     }
 
     private static SafeFileHandle WritableBind(string image, MountAttributes attrs)

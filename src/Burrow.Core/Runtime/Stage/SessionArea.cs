@@ -6,7 +6,7 @@ namespace Burrow.Core.Runtime.Stage;
 
 /// <summary>
 /// The session tmpfs on the engine's session directory, private to this mount namespace:
-/// <c>root/</c> where the container root is assembled, and a second tmpfs <c>data/</c> holding
+/// <c>root/</c> where the container root is assembled, <c>image/</c> where a squashfs image is mounted, and a second tmpfs <c>data/</c> holding
 /// <c>upper/</c> and <c>work/</c> for the overlay over a read-only image and <c>files/</c> for
 /// generated files. The session tmpfs is unbindable, so a recursive bind of a parent directory (the
 /// home) does not carry it, or anything under it, into the container; <c>data/</c> is a separate
@@ -24,6 +24,9 @@ internal sealed class SessionArea
 
     public string RootMountPoint => Path + "/root";
 
+    /// <summary>Where a squashfs image's FUSE file system is mounted, to be the overlay's lower layer.</summary>
+    public string ImageMountPoint => Path + "/image";
+
     public static SessionArea Mount(string path)
     {
         const MountAttributes attrs = MountAttributes.NoSuid | MountAttributes.NoDev;
@@ -33,6 +36,7 @@ internal sealed class SessionArea
         }
         Mounts.MakeUnbindable(path);
         Directory.CreateDirectory(path + "/root");
+        Directory.CreateDirectory(path + "/image");
         Directory.CreateDirectory(path + "/data");
         using (SafeFileHandle data = Mounts.CreateFileSystem("tmpfs", [new("mode", "0700")], attrs, "the session data"))
         {
