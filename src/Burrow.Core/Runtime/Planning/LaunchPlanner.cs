@@ -38,7 +38,7 @@ public static class LaunchPlanner
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
         IReadOnlyList<MountStep> mounts = MountPlanner.Plan(input, binds, namespaces);
-        var root = new RootFsPlan(input.Image.RootPath, input.Image.Kind, request.Writable);
+        var root = new RootFsPlan(input.Image.RootPath, input.Image.Kind, request.Writable) { Squashfs = input.Image.Squashfs };
 
         PlannedEnvironment env = EnvironmentPlanner.Plan(request, input.Host, input.Identity.HomeDestination, input.Image.RootPath);
         IReadOnlyList<string> argv = ProcessPlanner.ActionArgv(request, input.Image);

@@ -108,6 +108,12 @@ public static class PlanChecks
 
     private static IEnumerable<(string, string?)> WritableSandbox(PlanContext c)
     {
+        if (c.Input.Request.Writable && c.Input.Image.Format == Images.ImageFormat.Sif)
+        {
+            yield return ($"--writable: the SIF image {c.Input.Image.RootPath} cannot be changed in place",
+                "use --writable-tmpfs for changes that vanish at exit, --overlay DIR to keep them in a directory, or build a sandbox (burrow build --sandbox DIR IMAGE) and run that --writable");
+            yield break;
+        }
         if (c.Input.Request.Writable && !c.Input.Image.RootWritableByCaller)
         {
             yield return ($"--writable: you cannot write to the image {c.Input.Image.RootPath}",
