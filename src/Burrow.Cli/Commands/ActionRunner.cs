@@ -32,7 +32,7 @@ public static class ActionRunner
             IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
             HostFacts host = HostFactsReader.Read(request, user, identity);
             ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
-            using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions());
+            using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash });
             ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
             LaunchPlan plan = LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
             if (result.GetValue(ActionOptions.Explain))

@@ -25,6 +25,11 @@ public static class FactQueries
         {
             paths.Add(bind.Source);
         }
+        foreach (OverlaySpec overlay in OverlaySpec.ParseAll(request.Overlays, hostCwd))
+        {
+            paths.Add(overlay.Directory);
+            paths.Add(overlay.Upper);
+        }
         // The container paths the planner asks about (the working directory, home, --pwd) may sit under any
         // bind: ask for each one's host path through every bind that could cover it.
         var containerPaths = new List<string> { hostCwd, identity.HomeDestination };

@@ -5,9 +5,10 @@ using Microsoft.Win32.SafeHandles;
 namespace Burrow.Core.Runtime.Stage;
 
 /// <summary>
-/// Assembles the container root on the session's <c>root/</c>: a read-only image becomes the lower
-/// layer of an overlay whose upper layer lives on the session tmpfs (mount points can then be made
-/// without touching the image); a writable sandbox is bound as it is.
+/// Assembles the container root on the session's <c>root/</c>: an image becomes the bottom layer of an
+/// overlay; above it lie the read-only --overlay directories and the session's mount-point layer (mount
+/// points the image lacks are made there, never in the image or in a user's overlay), and on top the layer
+/// that takes writes — a writable --overlay's upper/, or the session tmpfs. A writable sandbox is bound as it is.
 /// </summary>
 internal static class RootBuilder
 {
@@ -32,14 +33,13 @@ internal static class RootBuilder
         {
             if (!plan.Writable)
             {
-                PrepareMountPoints(image, session.Upper, mountPoints);
+                PrepareMountPoints(image, session.MountPointLayer, mountPoints);
             }
-            mount = plan.Writable ? WritableBind(image, attrs) : Overlay(image, session, attrs);
+            mount = plan.Writable ? WritableBind(image, attrs) : Overlay(image, plan, session, attrs);
         }
         catch (LinuxException e)
         {
-            throw new BurrowException($"cannot mount the image {plan.HostPath} as the container root: {e.Message}",
-                plan.Writable ? "check that you can write to the sandbox" : "the image directory must be on a file system overlayfs accepts as a lower layer");
+            throw new BurrowException($"cannot mount the image {plan.HostPath} as the container root: {e.Message}", OverlayHint(plan));
         }
         using (mount)
         {
@@ -130,21 +130,41 @@ internal static class RootBuilder
         return tree;
     }
 
-    private static SafeFileHandle Overlay(string image, SessionArea session, MountAttributes attrs)
+    private static SafeFileHandle Overlay(string image, RootFsPlan plan, SessionArea session, MountAttributes attrs)
     {
-        // "lowerdir+" (Linux 6.8) takes the path as is; plain "lowerdir" needs ':' ',' '\' escaped.
+        OverlayLayer? writable = plan.Overlays.FirstOrDefault(o => !o.ReadOnly);
+        (string upper, string work) = writable is { Work: { } w } ? (PrepareUpper(writable.Upper), PrepareUpper(w)) : (session.Upper, session.Work);
+        string[] lowers = [session.MountPointLayer, .. plan.Overlays.Where(o => o.ReadOnly).Select(o => o.Upper), image];
         KeyValuePair<string, string?>[] rest =
         [
-            new("upperdir", session.Upper), new("workdir", session.Work), new("userxattr", null),
+            new("upperdir", upper), new("workdir", work), new("userxattr", null),
         ];
+        // "lowerdir+" (Linux 6.8) takes each path as is, topmost first; plain "lowerdir" needs ':' ',' '\' escaped.
         try
         {
-            return Mounts.CreateFileSystem("overlay", [new("lowerdir+", image), .. rest], attrs, image);
+            return Mounts.CreateFileSystem("overlay", [.. lowers.Select(l => new KeyValuePair<string, string?>("lowerdir+", l)), .. rest], attrs, image);
         }
-        catch (LinuxException e) when (e.Errno == Errno.EINVAL)
+        catch (LinuxException e) when (e.Errno == Errno.EINVAL && e.Operation.Contains("lowerdir+", StringComparison.Ordinal))
         {
-            string escaped = image.Replace("\\", "\\\\").Replace(":", "\\:").Replace(",", "\\,");
-            return Mounts.CreateFileSystem("overlay", [new("lowerdir", escaped), .. rest], attrs, image);
+            string joined = string.Join(':', lowers.Select(l => l.Replace("\\", "\\\\").Replace(":", "\\:").Replace(",", "\\,")));
+            return Mounts.CreateFileSystem("overlay", [new("lowerdir", joined), .. rest], attrs, image);
         }
     }
+
+    /// <summary>A writable overlay's upper/ or work/: made on first use inside the user's directory, and never a symlink.</summary>
+    private static string PrepareUpper(string path)
+    {
+        FileSystem.MakeDirectory(path, 0x1ed);
+        if (FileStatus.OfPath(path, followSymlinks: false) is not { Kind: FileKind.Directory })
+        {
+            throw new BurrowException($"the overlay's {path} is not a directory", "remove it; Burrow makes upper/ and work/ itself");
+        }
+        return path;
+    }
+
+    private static string OverlayHint(RootFsPlan plan) => plan.Writable
+        ? "check that you can write to the sandbox"
+        : plan.Overlays.Any(o => !o.ReadOnly)
+            ? "the overlay directory must be yours and on a local file system overlayfs accepts as an upper layer (not NFS)"
+            : "the image directory must be on a file system overlayfs accepts as a lower layer";
 }

@@ -88,7 +88,7 @@ public static class StageRunner
         int lastCap = ProcessSecurity.LastCapability();
         Mounts.MakeAllPrivate();
 
-        var session = SessionArea.Mount(sessionPath);
+        var session = SessionArea.Mount(sessionPath, plan.Root.TmpfsSize);
         using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan), handToEngine);
         Timing.Mark("stage: session and root");
         var mounter = new MountExecutor(root);
@@ -110,7 +110,7 @@ public static class StageRunner
         {
             Network.BringUpLoopback();
         }
-        if (!plan.Root.Writable)
+        if (!Planning.RootPlanner.IsWritable(plan.Root))
         {
             Mounts.SetAttributes(root.Handle, MountAttributes.ReadOnly, recursive: false, "the container root");
         }
