@@ -14,7 +14,7 @@ namespace Burrow.Cli.Commands;
 public static class ActionRunner
 {
     /// <summary>The commands whose options end at IMAGE (see Parsing.OptionsEndAtImage).</summary>
-    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell" };
+    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell", "test" };
 
     public static void AddOptions(Command command)
     {
@@ -34,6 +34,11 @@ public static class ActionRunner
             ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
             using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash });
             ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
+            if (action == ActionKind.Test && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
+            {
+                Log.Info("No test script found in container, exiting");
+                return ExitCodes.Success;
+            }
             LaunchPlan plan = LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
             if (result.GetValue(ActionOptions.Explain))
             {

@@ -11,6 +11,9 @@ public enum ActionKind
 
     /// <summary>burrow shell IMAGE: an interactive shell.</summary>
     Shell,
+
+    /// <summary>burrow test IMAGE [ARGS…]: the image's test script (/.singularity.d/test).</summary>
+    Test,
 }
 
 /// <summary>
