@@ -21,6 +21,18 @@ public static class FuseDevice
     public static SafeFileHandle Open() =>
         FileDescriptors.Own(Errno.Check(Sys.OpenAt(Sys.AT_FDCWD, Path, Sys.O_RDWR | Sys.O_CLOEXEC, 0), "open", Path));
 
+    /// <summary>Why this process cannot use /dev/fuse (missing, or not readable and writable), or null if it can.</summary>
+    public static string? Unusable()
+    {
+        int fd = Sys.OpenAt(Sys.AT_FDCWD, Path, Sys.O_RDWR | Sys.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(Errno.Last);
+        }
+        Sys.Close(fd);
+        return null;
+    }
+
     /// <summary>
     /// A second descriptor on the connection of <paramref name="session"/> (FUSE_DEV_IOC_CLONE): requests read from
     /// it must be answered on it, and each clone has its own queue of requests being processed.

@@ -11,7 +11,7 @@ namespace Burrow.Core.Fuse;
 /// The stage must open /dev/fuse (<see cref="FuseDevice.Open"/>) after it has entered the container's user namespace
 /// and from a process of it: the kernel refuses fd=N unless the descriptor's opener belongs to the user namespace
 /// that owns the mount being made (and the mount namespace must be owned by it too). It then mounts, passes the
-/// descriptor to the engine (SCM_RIGHTS, <see cref="DescriptorPassing"/>), closes its own copy, and the engine calls
+/// descriptor to the engine (SCM_RIGHTS, <see cref="FileDescriptors.SendPacket"/>), closes its own copy, and the engine calls
 /// <see cref="FuseServer.Start"/>. Until the server answers INIT, anything touching the mount waits, so the stage must
 /// not look inside before the engine has started serving.
 /// </remarks>

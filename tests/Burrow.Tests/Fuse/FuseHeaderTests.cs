@@ -59,11 +59,9 @@ public sealed class FuseHeaderTests
         {
             "NameLength" => "namelen", "IovLength" => "iovlen", "ControlLength" => "controllen", _ => f.ToLowerInvariant(),
         });
-        c.AppendLine($"CHECK(sizeof(struct cmsghdr) == {Marshal.OffsetOf<Sys.CmsgWithFd>("Fd")});");
-        c.AppendLine($"CHECK(CMSG_SPACE(sizeof(int)) == {Marshal.SizeOf<Sys.CmsgWithFd>()});");
-        c.AppendLine($"CHECK(offsetof(struct cmsghdr, cmsg_level) == {Marshal.OffsetOf<Sys.CmsgWithFd>("Level")});");
-        c.AppendLine($"CHECK(offsetof(struct cmsghdr, cmsg_type) == {Marshal.OffsetOf<Sys.CmsgWithFd>("Type")});");
-        c.AppendLine($"CHECK(CMSG_LEN(sizeof(int)) == {Marshal.SizeOf<nuint>() + 3 * sizeof(int)});");
+        Struct<Sys.CmsgHdr>(c, "struct cmsghdr", f => f == "Length" ? "cmsg_len" : "cmsg_" + f.ToLowerInvariant());
+        c.AppendLine($"CHECK(CMSG_SPACE(sizeof(int)) == {Sys.CmsgSpaceOneFd});");
+        c.AppendLine($"CHECK(CMSG_LEN(0) == {Sys.CmsgDataOffset});");
 
         foreach (FuseOpcode op in Enum.GetValues<FuseOpcode>())
         {
@@ -100,7 +98,7 @@ public sealed class FuseHeaderTests
             ("POLLERR", (ulong)Sys.POLLERR), ("POLLHUP", (ulong)Sys.POLLHUP), ("POLLNVAL", (ulong)Sys.POLLNVAL),
             ("EFD_CLOEXEC", Sys.EFD_CLOEXEC), ("EFD_NONBLOCK", Sys.EFD_NONBLOCK), ("FUSE_DEV_IOC_CLONE", Sys.FUSE_DEV_IOC_CLONE),
             ("SOL_SOCKET", Sys.SOL_SOCKET), ("SCM_RIGHTS", Sys.SCM_RIGHTS), ("MSG_CMSG_CLOEXEC", Sys.MSG_CMSG_CLOEXEC),
-            ("MSG_NOSIGNAL", Sys.MSG_NOSIGNAL), ("O_RDWR", Sys.O_RDWR), ("O_CLOEXEC", Sys.O_CLOEXEC),
+            ("MSG_NOSIGNAL", Sys.MSG_NOSIGNAL), ("MSG_CTRUNC", Sys.MSG_CTRUNC), ("O_RDWR", Sys.O_RDWR), ("O_CLOEXEC", Sys.O_CLOEXEC),
         })
         {
             Constant(c, name, value);

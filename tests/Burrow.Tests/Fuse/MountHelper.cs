@@ -46,10 +46,10 @@ internal sealed class MountHelper : IDisposable
             throw new Xunit.Sdk.XunitException("the mount helper never connected:\n" + Stderr());
         }
         using Socket connection = accept.Result;
-        var message = new byte[16];
-        int n = DescriptorPassing.Receive(connection.SafeHandle, message, out SafeFileHandle? device);
-        if (device is null || Encoding.ASCII.GetString(message, 0, n) != "mounted")
+        Packet? packet = FileDescriptors.ReceivePacketWithDescriptor(new SafeFileHandle(connection.Handle, ownsHandle: false));
+        if (packet is not { Text: "mounted", Descriptor: SafeFileHandle device })
         {
+            packet?.Descriptor?.Dispose();
             throw new Xunit.Sdk.XunitException("the mount helper sent no descriptor:\n" + Stderr());
         }
         Device = device;
