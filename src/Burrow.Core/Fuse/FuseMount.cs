@@ -32,6 +32,8 @@ public static class FuseMount
     public static IReadOnlyList<KeyValuePair<string, string?>> Options(int deviceDescriptor, uint ownerUid, uint ownerGid, string source = "burrow") =>
     [
         new("source", source),
+        // mountinfo then says fuse.burrow: whoever looks at the container's mounts sees who serves this one.
+        new("subtype", "burrow"),
         new("fd", deviceDescriptor.ToString(CultureInfo.InvariantCulture)),
         // The root's type; its permissions come from GETATTR like every other node's.
         new("rootmode", Convert.ToString(FuseConstants.RootMode, 8)),
@@ -50,6 +52,6 @@ public static class FuseMount
     /// <summary>The same options as mount(2)'s data string (type "fuse", flags MS_RDONLY|MS_NOSUID|MS_NODEV).</summary>
     public static string DataString(int deviceDescriptor, uint ownerUid, uint ownerGid) =>
         string.Join(',', Options(deviceDescriptor, ownerUid, ownerGid)
-            .Where(o => o.Key is not ("source" or "ro"))
+            .Where(o => o.Key is not ("source" or "subtype" or "ro"))
             .Select(o => o.Value is null ? o.Key : o.Key + "=" + o.Value));
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Burrow.Core.Fuse;
 using Burrow.Linux;
 using Microsoft.Win32.SafeHandles;
 
@@ -14,25 +14,9 @@ internal static class FuseImageMount
     public static void Mount(RootFsPlan plan, string mountPoint, Action<SafeFileHandle> handToEngine)
     {
         using SafeFileHandle device = FuseDevice.Open();
-        string fd = ((int)device.DangerousGetHandle()).ToString(CultureInfo.InvariantCulture);
-        KeyValuePair<string, string?>[] options =
-        [
-            new("source", plan.HostPath),
-            new("subtype", "burrow"),
-            new("fd", fd),
-            // The root is a directory (S_IFDIR in octal, as fusermount writes it).
-            new("rootmode", "40000"),
-            // The mount's owner is the stage's identity in the user namespace; allow_other lets the payload in whatever
-            // its ids (a FUSE mount in a user namespace admits only processes of that namespace anyway).
-            new("user_id", ProcessSecurity.Uid.ToString(CultureInfo.InvariantCulture)),
-            new("group_id", ProcessSecurity.Gid.ToString(CultureInfo.InvariantCulture)),
-            new("allow_other", null),
-            // The kernel checks permissions against the image's modes and owners, as on any disk file system.
-            new("default_permissions", null),
-            new("ro", null),
-        ];
-        using (SafeFileHandle mount = Mounts.CreateFileSystem("fuse", options,
-            MountAttributes.ReadOnly | MountAttributes.NoSuid | MountAttributes.NoDev, plan.HostPath))
+        IReadOnlyList<KeyValuePair<string, string?>> options =
+            FuseMount.Options((int)device.DangerousGetHandle(), ProcessSecurity.Uid, ProcessSecurity.Gid, plan.HostPath);
+        using (SafeFileHandle mount = Mounts.CreateFileSystem(FuseMount.FileSystemType, options, FuseMount.Attributes, plan.HostPath))
         {
             Mounts.Attach(mount, mountPoint);
         }
