@@ -94,7 +94,7 @@ public sealed class FuseMountTests
         Assert.Equal("EROFS", (string)seen["chmod"]!);
         Assert.Equal("[131072,1000,", seen["statvfs"]!.ToJsonString()[..13]);
         JsonNode mountinfo = seen["mountinfo"]!;
-        Assert.Equal("fuse", (string)mountinfo["type"]!);
+        Assert.Equal("fuse.burrow", (string)mountinfo["type"]!);
         Assert.Equal("burrow", (string)mountinfo["source"]!);
         Assert.StartsWith("ro,nosuid,nodev", (string)mountinfo["options"]!);
         Assert.Contains("default_permissions", (string)mountinfo["super"]!);
