@@ -36,9 +36,10 @@ internal static class SquashfsFixtures
     ];
 
     /// <summary>An image of <see cref="Tree"/> made by mksquashfs with these options (cached per option set).</summary>
-    public static string Mksquashfs(params string[] options)
+    public static string Mksquashfs(string optionLine)
     {
-        string key = "mk " + string.Join(' ', options);
+        string[] options = optionLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        string key = "mk " + optionLine;
         lock (s_lock)
         {
             if (s_images.TryGetValue(key, out string? done))
@@ -190,8 +191,8 @@ internal static class SquashfsFixtures
         File.CreateSymbolicLink(Path.Combine(root, "links/long"), new string('x', 4000));
         string setuid = Path.Combine(root, "bin/setuid");
         Write("bin/setuid", "#!/bin/sh\n"u8.ToArray());
-        File.SetUnixFileMode(setuid, (UnixFileMode)Convert.ToInt32("6755", 8));
-        File.SetUnixFileMode(Path.Combine(root, "small/f001"), (UnixFileMode)Convert.ToInt32("1604", 8));
+        Run("chmod", ["6755", setuid]);
+        Run("chmod", ["1604", Path.Combine(root, "small/f001")]);
         return root;
     }
 
