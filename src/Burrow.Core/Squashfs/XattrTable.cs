@@ -72,7 +72,7 @@ internal sealed class XattrTable
             throw _blocks.Damage("xattr id table", at, $"xattr set {index} claims {count} pairs in {size} bytes");
         }
         MetadataCursor c = Cursor(reference, "xattr id table");
-        long consumed = 0;
+        long consumed = 0, materialised = 0;
         Span<byte> key = stackalloc byte[4];
         for (uint i = 0; i < count; i++)
         {
@@ -131,6 +131,12 @@ internal sealed class XattrTable
             if (consumed > size)
             {
                 throw _blocks.Damage("xattr table", at, $"xattr set {index} runs past its {size} bytes");
+            }
+            // Out-of-line values cost nothing in the set's size: bound what one walk reads, names and values together.
+            materialised += name.Length + (value?.Length ?? 0);
+            if (materialised > MaxSetBytes)
+            {
+                throw _blocks.Damage("xattr table", at, $"xattr set {index} amounts to more than {MaxSetBytes >> 20} MiB of names and values");
             }
             if (!visit(name, value))
             {
