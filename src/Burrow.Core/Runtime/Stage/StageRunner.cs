@@ -58,7 +58,13 @@ public static class StageRunner
                     ?? throw new BurrowException("the launch plan is empty");
             }
             Timing.Mark("stage: plan read");
-            Execute(plan, args[2]);
+            Execute(plan, args[2], device =>
+            {
+                if (!FileDescriptors.SendPacket(sync, StarterProtocol.ImageDevice, device))
+                {
+                    throw new BurrowException("the engine went away before it could serve the image");
+                }
+            });
             return ExitCodes.Failure; // not reached: Execute execs the payload or throws
         }
         catch (BurrowException e)
@@ -75,15 +81,15 @@ public static class StageRunner
         }
     }
 
-    private static void Execute(LaunchPlan plan, string sessionPath)
+    private static void Execute(LaunchPlan plan, string sessionPath, Action<SafeFileHandle> handToEngine)
     {
         // The payload must die with burrow: PR_SET_PDEATHSIG survives exec but not every credential change.
         ProcessSecurity.SetParentDeathSignal(9);
         int lastCap = ProcessSecurity.LastCapability();
         Mounts.MakeAllPrivate();
 
-        var session = SessionArea.Mount(sessionPath);
-        using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan));
+        var session = SessionArea.Mount(sessionPath, plan.Root.TmpfsSize);
+        using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan), handToEngine);
         Timing.Mark("stage: session and root");
         var mounter = new MountExecutor(root);
         foreach (MountStep step in plan.Mounts ?? [])
@@ -104,7 +110,7 @@ public static class StageRunner
         {
             Network.BringUpLoopback();
         }
-        if (!plan.Root.Writable)
+        if (!Planning.RootPlanner.IsWritable(plan.Root))
         {
             Mounts.SetAttributes(root.Handle, MountAttributes.ReadOnly, recursive: false, "the container root");
         }
