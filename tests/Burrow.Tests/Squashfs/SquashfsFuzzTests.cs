@@ -207,8 +207,11 @@ public sealed class SquashfsFuzzTests
                     break;
                 }
                 default:
-                    b.AsSpan(At(), Math.Min(r.Next(1, 16), End() - region.Start)).Fill((byte)(r.Next(2) == 0 ? 0 : 0xFF));
+                {
+                    int at = At();
+                    b.AsSpan(at, Math.Min(r.Next(1, 16), b.Length - at)).Fill((byte)(r.Next(2) == 0 ? 0 : 0xFF));
                     break;
+                }
             }
         }
         return b;
