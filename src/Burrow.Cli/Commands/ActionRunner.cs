@@ -14,7 +14,7 @@ namespace Burrow.Cli.Commands;
 public static class ActionRunner
 {
     /// <summary>The commands whose options end at IMAGE (see Parsing.OptionsEndAtImage).</summary>
-    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell" };
+    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell", "test" };
 
     public static void AddOptions(Command command)
     {
@@ -27,7 +27,19 @@ public static class ActionRunner
         GlobalOptions.Apply(result);
         try
         {
-            LaunchPlan plan = BuildPlan(result, action, arguments);
+            ActionRequest request = ActionOptions.Read(result, action, arguments);
+            HostUser user = HostUserReader.Read();
+            IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
+            HostFacts host = HostFactsReader.Read(request, user, identity);
+            ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
+            using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash });
+            ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
+            if (action == ActionKind.Test && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
+            {
+                Log.Info("No test script found in container, exiting");
+                return ExitCodes.Success;
+            }
+            LaunchPlan plan = LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
             if (result.GetValue(ActionOptions.Explain))
             {
                 Console.Out.Write(result.GetValue(ActionOptions.Json)
@@ -47,7 +59,7 @@ public static class ActionRunner
             {
                 Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
             }
-            return Launch.Run(plan);
+            return Launch.Run(plan, image.CreateServer());
         }
         catch (BurrowException e)
         {
@@ -63,16 +75,5 @@ public static class ActionRunner
             Log.Debug(e.ToString());
             return ExitCodes.Failure;
         }
-    }
-
-    private static LaunchPlan BuildPlan(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)
-    {
-        ActionRequest request = ActionOptions.Read(result, action, arguments);
-        HostUser user = HostUserReader.Read();
-        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
-        HostFacts host = HostFactsReader.Read(request, user, identity);
-        ResolvedImage image = ImageResolver.Default.Resolve(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
-        ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
-        return LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
     }
 }

@@ -85,9 +85,9 @@ public static class BuildCommand
         {
             throw new BurrowException($"sandbox directory already exists: {dir}", "use --force to replace it");
         }
-        if (!SandboxDirectorySource.RootMarkers.Any(m => Directory.Exists(Path.Combine(dir, m))))
+        if (!ImageSpec.RootMarkers.Any(m => Directory.Exists(Path.Combine(dir, m))))
         {
-            throw new BurrowException($"refusing to replace {dir}: it does not look like a sandbox (none of /{string.Join(", /", SandboxDirectorySource.RootMarkers)})");
+            throw new BurrowException($"refusing to replace {dir}: it does not look like a sandbox (none of /{string.Join(", /", ImageSpec.RootMarkers)})");
         }
         Directory.Delete(dir, recursive: true);
     }

@@ -70,14 +70,40 @@ public enum RootFsKind
 {
     /// <summary>A directory holding a root file system (a "sandbox").</summary>
     Directory,
+
+    /// <summary>A squashfs inside a file (a SIF's primary partition), served by the engine over FUSE.</summary>
+    Squashfs,
 }
 
 /// <summary>
 /// The container's root. Read-only images are the lower layer of an overlay whose upper is the
 /// session tmpfs, so mount points can be created without touching the image; a writable sandbox
-/// is bound read-write as is.
+/// is bound read-write as is. A squashfs image is first mounted by the stage on a FUSE descriptor
+/// that the engine serves (docs/ARCHITECTURE.md, "Serving images").
 /// </summary>
-public sealed record RootFsPlan(string HostPath, RootFsKind Kind, bool Writable);
+public sealed record RootFsPlan(string HostPath, RootFsKind Kind, bool Writable)
+{
+    /// <summary>Where the squashfs lies in <see cref="HostPath"/>; set for <see cref="RootFsKind.Squashfs"/> only.</summary>
+    public SquashfsLocation? Squashfs { get; init; }
+
+    /// <summary>Host directories laid over the image, topmost first (--overlay); at most one is writable.</summary>
+    public IReadOnlyList<OverlayLayer> Overlays { get; init; } = [];
+
+    /// <summary>--writable-tmpfs: the overlay's upper layer is the session tmpfs, of at most <see cref="TmpfsSize"/>, and the root stays writable.</summary>
+    public bool WritableTmpfs { get; init; }
+
+    /// <summary>The size limit of the session's data tmpfs with --writable-tmpfs (tmpfs size= syntax, e.g. "64m").</summary>
+    public string? TmpfsSize { get; init; }
+}
+
+/// <summary>
+/// One host directory in the root overlay: a writable one holds the upper layer (<paramref name="Upper"/>) and
+/// overlayfs's work directory (<paramref name="Work"/>); a read-only one is a lower layer at <paramref name="Upper"/>.
+/// </summary>
+public sealed record OverlayLayer(string Directory, string Upper, string? Work, bool ReadOnly);
+
+/// <summary>A squashfs file system at <paramref name="Offset"/> in a file, <paramref name="Length"/> bytes long.</summary>
+public sealed record SquashfsLocation(long Offset, long Length);
 
 public enum MountKind { Bind, Tmpfs, Proc, Sysfs, Devpts, Mqueue }
 

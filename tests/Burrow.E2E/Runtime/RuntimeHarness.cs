@@ -155,7 +155,7 @@ public sealed class ScratchSandbox : IDisposable
         Outside = Path.Combine(Dir, "outside");
         Directory.CreateDirectory(Path.Combine(E2EEnvironment.TestCache, "scratch"));
         Directory.CreateDirectory(Dir);
-        Run("cp", "-a", E2EEnvironment.BusyboxImage, Root);
+        Run("cp", "-a", E2EEnvironment.BusyboxTree, Root);
         Directory.CreateDirectory(Outside);
         Directory.CreateDirectory(Path.Combine(Dir, "src"));
         File.WriteAllText(Path.Combine(Dir, "src", "marker"), "bound\n");

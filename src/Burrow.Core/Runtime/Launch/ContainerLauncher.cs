@@ -2,6 +2,7 @@ using Burrow.Core.Identity;
 using System.Globalization;
 using System.Text.Json;
 using Burrow.Core.Diagnostics;
+using Burrow.Core.Runtime.Serving;
 using Burrow.Linux;
 using Microsoft.Win32.SafeHandles;
 
@@ -18,13 +19,15 @@ public static class ContainerLauncher
     /// Runs the plan to completion and returns the exit status for burrow to exit with
     /// (payload status, 128+N for a signal). Throws BurrowException for set-up failures.
     /// </summary>
-    public static int Run(LaunchPlan plan, RuntimePaths paths)
+    /// <param name="server">Serves a squashfs root; null to make one from the plan (see <see cref="ImageServers"/>).</param>
+    public static int Run(LaunchPlan plan, RuntimePaths paths, IImageServer? server = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(paths);
         try
         {
-            return Launch(plan, paths);
+            using IImageServer? serving = server ?? ImageServers.For(plan.Root);
+            return Launch(plan, paths, serving);
         }
         catch (LinuxException e) when (e.Errno == Errno.EAGAIN && e.Operation == "posix_spawn")
         {
@@ -37,7 +40,7 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Launch(LaunchPlan plan, RuntimePaths paths)
+    private static int Launch(LaunchPlan plan, RuntimePaths paths, IImageServer? server)
     {
         Stage.StageRunner.Timing.Start();
         if (!File.Exists(paths.Starter))
@@ -77,7 +80,7 @@ public static class ContainerLauncher
             }
             signals.Target = pid;
             Stage.StageRunner.Timing.Mark("engine: starter spawned");
-            return Supervise(pid, engineEnd, plan, helpers);
+            return Supervise(pid, engineEnd, plan, helpers, server);
         }
     }
 
@@ -99,7 +102,7 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers)
+    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server)
     {
         BurrowException? failure = null;
         int? status = null;
@@ -122,9 +125,32 @@ public static class ContainerLauncher
                 }
                 first = null;
             }
-            for (string? message = first ?? FileDescriptors.ReceivePacket(channel); message is not null; message = FileDescriptors.ReceivePacket(channel))
+            for (Packet? packet = first is null ? FileDescriptors.ReceivePacketWithDescriptor(channel) : new Packet(first, null);
+                 packet is { } p; packet = FileDescriptors.ReceivePacketWithDescriptor(channel))
             {
-                if (message[0] == StarterProtocol.PayloadStatus && int.TryParse(message.AsSpan(1), CultureInfo.InvariantCulture, out int code))
+                string message = p.Text;
+                if (message == StarterProtocol.ImageDevice && p.Descriptor is { } device && server is not null)
+                {
+                    try
+                    {
+                        server.Serve(device);
+                        Stage.StageRunner.Timing.Mark("engine: serving the image");
+                    }
+                    catch (BurrowException e)
+                    {
+                        // The stage is waiting on the mount: kill the container rather than let it hang.
+                        failure ??= e;
+                        ProcessSecurity.Kill(pid, 9);
+                    }
+                    continue;
+                }
+                if (p.Descriptor is { } unexpected)
+                {
+                    unexpected.Dispose();
+                    failure ??= new BurrowException($"unexpected descriptor from the starter with \"{message}\"");
+                    continue;
+                }
+                if (message.Length > 0 && message[0] == StarterProtocol.PayloadStatus && int.TryParse(message.AsSpan(1), CultureInfo.InvariantCulture, out int code))
                 {
                     status = code;
                     break;
@@ -138,7 +164,7 @@ public static class ContainerLauncher
                 failure ??= Interpret(message);
             }
         }
-        catch (LinuxException e)
+        catch (Exception e) when (e is LinuxException or InvalidDataException)
         {
             failure ??= new BurrowException("lost contact with the starter: " + e.Message);
         }
@@ -173,6 +199,10 @@ public static class ContainerLauncher
 
     private static BurrowException Interpret(string message)
     {
+        if (message.Length == 0)
+        {
+            return new BurrowException("unexpected empty message from the starter");
+        }
         string[] f = message[1..].Split('\t');
         if (message[0] == StarterProtocol.StageFailure && f.Length >= 2)
         {

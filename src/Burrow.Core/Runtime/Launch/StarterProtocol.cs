@@ -22,6 +22,13 @@ internal static class StarterProtocol
     /// <summary>stage → engine: "F&lt;exit code&gt;\t&lt;message&gt;\t&lt;hint&gt;".</summary>
     public const char StageFailure = 'F';
 
+    /// <summary>
+    /// stage → engine: "M" with the /dev/fuse descriptor attached (SCM_RIGHTS), once the stage has mounted the
+    /// image's FUSE file system; the engine serves it from then on. The descriptor must be opened inside the
+    /// container's user namespace (the kernel refuses a FUSE mount on one opened outside), hence this direction.
+    /// </summary>
+    public const string ImageDevice = "M";
+
     /// <summary>monitor → engine: "S&lt;status&gt;", the payload's exit status (128+N for signal N).</summary>
     public const char PayloadStatus = 'S';
 

@@ -38,7 +38,7 @@ public static class LaunchPlanner
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
         IReadOnlyList<MountStep> mounts = MountPlanner.Plan(input, binds, namespaces);
-        var root = new RootFsPlan(input.Image.RootPath, input.Image.Kind, request.Writable);
+        RootFsPlan root = RootPlanner.Plan(input);
 
         PlannedEnvironment env = EnvironmentPlanner.Plan(request, input.Host, input.Identity.HomeDestination, input.Image.RootPath);
         IReadOnlyList<string> argv = ProcessPlanner.ActionArgv(request, input.Image);
@@ -89,7 +89,7 @@ public static class LaunchPlanner
     private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root)
     {
         var files = new List<SynthesizedFile>();
-        if (IdentityFiles.ShouldGenerate(input.Identity, root.Writable))
+        if (IdentityFiles.ShouldGenerate(input.Identity, RootPlanner.IsWritable(root)))
         {
             if (input.Image.Passwd is { } passwd)
             {

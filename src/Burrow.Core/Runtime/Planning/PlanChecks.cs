@@ -27,6 +27,8 @@ public static class PlanChecks
         new("network-unprivileged", NetworkUnprivileged),
         new("hostname-valid", HostnameValid),
         new("writable-sandbox", WritableSandbox),
+        new("overlay-directory", OverlayDirectory),
+        new("overlay-one-writable", OverlayOneWritable),
     ];
 
     public static readonly IReadOnlyList<PlanCheck> Warnings =
@@ -36,6 +38,7 @@ public static class PlanChecks
         new("cwd-in-container", CwdInContainer),
         new("env-scripts-need-sh", EnvScriptsNeedSh),
         new("env-file-overridden", EnvFileOverridden),
+        new("writable-tmpfs-ignored", WritableTmpfsIgnored),
     ];
 
     private static IEnumerable<(string, string?)> CommandGiven(PlanContext c)
@@ -137,6 +140,12 @@ public static class PlanChecks
 
     private static IEnumerable<(string, string?)> WritableSandbox(PlanContext c)
     {
+        if (c.Input.Request.Writable && c.Input.Image.Format == Images.ImageFormat.Sif)
+        {
+            yield return ($"--writable: the SIF image {c.Input.Image.RootPath} cannot be changed in place",
+                "use --writable-tmpfs for changes that vanish at exit, --overlay DIR to keep them in a directory, or build a sandbox (burrow build --sandbox DIR IMAGE) and run that --writable");
+            yield break;
+        }
         if (c.Input.Request.Writable && !c.Input.Image.RootWritableByCaller)
         {
             yield return ($"--writable: you cannot write to the image {c.Input.Image.RootPath}",
@@ -144,9 +153,50 @@ public static class PlanChecks
         }
     }
 
+    private static IEnumerable<(string, string?)> OverlayDirectory(PlanContext c)
+    {
+        foreach (OverlaySpec o in OverlaySpec.ParseAll(c.Input.Request.Overlays, c.Input.Host.Cwd))
+        {
+            PathKind kind = c.Input.Host.KindOf(o.Directory);
+            if (kind != PathKind.Directory)
+            {
+                yield return ($"--overlay {o.Given}: {o.Directory} {(kind == PathKind.Missing ? "does not exist" : "is not a directory")}",
+                    kind == PathKind.Missing ? $"create it first (mkdir -p {o.Directory}); Burrow keeps the changes in its upper/ directory" : "give a directory (overlay images are not supported)");
+            }
+        }
+    }
+
+    private static IEnumerable<(string, string?)> OverlayOneWritable(PlanContext c)
+    {
+        ActionRequest r = c.Input.Request;
+        IReadOnlyList<OverlaySpec> writable = OverlaySpec.ParseAll(r.Overlays, c.Input.Host.Cwd).Where(o => !o.ReadOnly).ToArray();
+        if (writable.Count > 1)
+        {
+            yield return ($"--overlay: {writable.Count} writable overlays ({string.Join(", ", writable.Select(o => o.Given))}); only one can take the changes",
+                "add :ro to all but one of them");
+        }
+        if (r.Overlays.Count > 0 && r.Writable)
+        {
+            yield return ("--overlay and --writable cannot be used together", "with --overlay, changes go to the overlay: leave --writable out");
+        }
+        if (writable.Count > 0 && r.WritableTmpfs)
+        {
+            yield return ($"--writable-tmpfs and the writable overlay {writable[0].Given} cannot be used together",
+                "the overlay takes the changes already; leave --writable-tmpfs out or add :ro to the overlay");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> WritableTmpfsIgnored(PlanContext c)
+    {
+        if (c.Input.Request.WritableTmpfs && c.Input.Request.Writable)
+        {
+            yield return ("--writable-tmpfs is ignored with --writable: changes go to the sandbox itself", null);
+        }
+    }
+
     private static IEnumerable<(string, string?)> IdentityFilesInImage(PlanContext c)
     {
-        if (!IdentityFiles.ShouldGenerate(c.Input.Identity, c.Draft.Root.Writable))
+        if (!IdentityFiles.ShouldGenerate(c.Input.Identity, RootPlanner.IsWritable(c.Draft.Root)))
         {
             yield break;
         }

@@ -80,10 +80,28 @@ public static class PlanExplainer
     private static void Root(StringBuilder s, RootFsPlan root)
     {
         s.AppendLine("Root file system");
-        s.AppendLine($"  {root.HostPath} ({root.Kind.ToString().ToLowerInvariant()})");
-        s.AppendLine(root.Writable
-            ? "  writable: bound read-write (--writable); changes stay in the image"
-            : "  read-only (--writable to change a sandbox you own); mount points are made in a throw-away overlay layer, the image is never modified");
+        string how = root.Kind == RootFsKind.Squashfs
+            ? string.Create(CultureInfo.InvariantCulture, $"squashfs at offset {root.Squashfs?.Offset ?? 0}, mounted over FUSE and served by burrow itself")
+            : "directory";
+        s.AppendLine($"  {root.HostPath} ({how})");
+        foreach (OverlayLayer o in root.Overlays)
+        {
+            s.AppendLine(o.ReadOnly
+                ? $"  overlay {o.Upper}: read-only layer (--overlay {o.Directory}:ro)"
+                : $"  overlay {o.Directory}: takes every change, in {o.Upper} (--overlay); they persist");
+        }
+        if (root.Writable)
+        {
+            s.AppendLine("  writable: bound read-write (--writable); changes stay in the image");
+        }
+        else if (root.WritableTmpfs)
+        {
+            s.AppendLine($"  writable: changes go to a tmpfs of at most {root.TmpfsSize} that vanishes at exit (--writable-tmpfs)");
+        }
+        else if (root.Overlays.All(o => o.ReadOnly))
+        {
+            s.AppendLine("  read-only (--writable-tmpfs or --overlay DIR for changes); mount points are made in a throw-away layer, the image is never modified");
+        }
         s.AppendLine();
     }
 

@@ -15,6 +15,7 @@ public static class ProcessPlanner
         ActionKind.Run when image.KindOf(FactQueries.RunScript) == PathKind.File => [FactQueries.RunScript, .. request.Arguments],
         ActionKind.Run => [.. ShellArgv(request, image), .. request.Arguments],
         ActionKind.Shell => ShellArgv(request, image),
+        ActionKind.Test => [FactQueries.TestScript, .. request.Arguments],
         _ => throw new ArgumentOutOfRangeException(nameof(request), request.Action, "unknown action"),
     };
 

@@ -58,7 +58,13 @@ public static class StageRunner
                     ?? throw new BurrowException("the launch plan is empty");
             }
             Timing.Mark("stage: plan read");
-            Execute(plan, args[2], sync);
+            Execute(plan, args[2], sync, device =>
+            {
+                if (!FileDescriptors.SendPacket(sync, StarterProtocol.ImageDevice, device))
+                {
+                    throw new BurrowException("the engine went away before it could serve the image");
+                }
+            });
             return ExitCodes.Failure; // not reached: Execute execs the payload or throws
         }
         catch (BurrowException e)
@@ -80,7 +86,7 @@ public static class StageRunner
         }
     }
 
-    private static void Execute(LaunchPlan plan, string sessionPath, SafeFileHandle sync)
+    private static void Execute(LaunchPlan plan, string sessionPath, SafeFileHandle sync, Action<SafeFileHandle> handToEngine)
     {
         // The payload must die with burrow: PR_SET_PDEATHSIG survives exec but not every credential change.
         ProcessSecurity.SetParentDeathSignal(9);
@@ -90,8 +96,8 @@ public static class StageRunner
         Timing.Mark("stage: seccomp filter compiled");
         Mounts.MakeAllPrivate();
 
-        var session = SessionArea.Mount(sessionPath);
-        using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan));
+        var session = SessionArea.Mount(sessionPath, plan.Root.TmpfsSize);
+        using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan), handToEngine);
         Timing.Mark("stage: session and root");
         var mounter = new MountExecutor(root);
         foreach (MountStep step in plan.Mounts ?? [])
@@ -112,7 +118,7 @@ public static class StageRunner
         {
             Network.BringUpLoopback();
         }
-        if (!plan.Root.Writable)
+        if (!Planning.RootPlanner.IsWritable(plan.Root))
         {
             Mounts.SetAttributes(root.Handle, MountAttributes.ReadOnly, recursive: false, "the container root");
         }
