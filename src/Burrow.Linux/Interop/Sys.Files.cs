@@ -10,7 +10,7 @@ internal static partial class Sys
     internal const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000, AT_RECURSIVE = 0x8000;
     internal const ulong RESOLVE_NO_XDEV = 1, RESOLVE_NO_MAGICLINKS = 2, RESOLVE_NO_SYMLINKS = 4, RESOLVE_BENEATH = 8, RESOLVE_IN_ROOT = 0x10;
     internal const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
-    internal const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_BASIC_STATS = 0x7ff;
+    internal const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_BASIC_STATS = 0x7ff, STATX_MNT_ID = 0x1000;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct OpenHow

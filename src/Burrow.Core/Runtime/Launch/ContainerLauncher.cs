@@ -29,6 +29,10 @@ public static class ContainerLauncher
             using IImageServer? serving = server ?? ImageServers.For(plan.Root);
             return Launch(plan, paths, serving);
         }
+        catch (LinuxException e) when (e.Errno == Errno.EAGAIN && e.Operation == "posix_spawn")
+        {
+            throw ProcessLimit.Failure("cannot start the container's starter");
+        }
         catch (Exception e) when (e is LinuxException or IOException or UnauthorizedAccessException)
         {
             // Whatever the host refused on our side of the launch, it is reported, never a stack trace.
@@ -59,7 +63,7 @@ public static class ContainerLauncher
         using SafeFileHandle planFd = FileDescriptors.MemoryFile("burrow-plan", json);
         (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
         using (engineEnd)
-        using (var signals = new SignalForwarder())
+        using (SignalForwarder signals = StartSignalForwarder())
         {
             Stage.StageRunner.Timing.Mark("engine: signal handlers");
             int starterFd = (int)starterEnd.DangerousGetHandle();
@@ -80,10 +84,29 @@ public static class ContainerLauncher
         }
     }
 
+    /// <summary>The runtime's signal thread is the first thread burrow starts for a launch: it fails on the process limit.</summary>
+    private static SignalForwarder StartSignalForwarder()
+    {
+        try
+        {
+            return new SignalForwarder();
+        }
+        catch (Exception e) when (e is TypeInitializationException or IOException)
+        {
+            Exception cause = e.InnerException ?? e;
+            if (cause is IOException { HResult: Errno.EAGAIN })
+            {
+                throw ProcessLimit.Failure("cannot start burrow's signal-relay thread");
+            }
+            throw new BurrowException("cannot set up signal handling: " + cause.Message, ProcessLimit.MaybeHint());
+        }
+    }
+
     private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server)
     {
         BurrowException? failure = null;
         int? status = null;
+        bool payloadStarted = false;
         try
         {
             string? first = FileDescriptors.ReceivePacket(channel);
@@ -132,6 +155,12 @@ public static class ContainerLauncher
                     status = code;
                     break;
                 }
+                if (message == StarterProtocol.PayloadStarting)
+                {
+                    payloadStarted = true;
+                    Stage.StageRunner.Timing.Mark("engine: payload started");
+                    continue;
+                }
                 failure ??= Interpret(message);
             }
         }
@@ -141,6 +170,7 @@ public static class ContainerLauncher
         }
         // With the status in hand there is no need to wait while the monitor's exit tears the mount
         // namespace down; it is reaped now if it is already gone, else by init when burrow exits.
+        bool reported = status is not null;
         if (status is null)
         {
             status = Processes.Wait(pid).ShellCode;
@@ -152,6 +182,17 @@ public static class ContainerLauncher
         if (failure is not null)
         {
             throw failure;
+        }
+        if (!reported)
+        {
+            throw new BurrowException($"the container's monitor ended without the payload's status (burrow-starter exit status {status})",
+                "it was killed from outside burrow, or the machine ran out of memory");
+        }
+        if (!payloadStarted)
+        {
+            // The stage reports every failure it can see; dying silently means its runtime could not start.
+            throw new BurrowException($"the container's set-up ended before the command started, without a message (status {status})",
+                ProcessLimit.MaybeHint() ?? "rerun with --debug");
         }
         return status.Value;
     }
@@ -178,6 +219,10 @@ public static class ContainerLauncher
     private static BurrowException StarterFailure(int errno, string operation)
     {
         string reason = System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);
+        if (errno == Errno.EAGAIN && operation.StartsWith("fork", StringComparison.Ordinal))
+        {
+            return ProcessLimit.Failure($"burrow-starter: {operation}");
+        }
         if (operation.StartsWith("unshare(CLONE_NEWUSER)", StringComparison.Ordinal))
         {
             return new BurrowException($"cannot create a user namespace: {reason}",

@@ -47,9 +47,12 @@ public static class LaunchPlanner
         {
             envVars = [.. envVars.Where(v => v.Name != "SHELL"), new EnvVar("SHELL", argv.Count > 0 ? argv[0] : FactQueries.Sh)];
         }
+        int commandIndex = 0;
         if (ProcessPlanner.CanSourceEnvScripts(input.Image) && argv.Count > 0)
         {
+            int actionCount = argv.Count;
             argv = ProcessPlanner.WithEnvScripts(argv, input.Image.EnvScripts, env.UserSet);
+            commandIndex = argv.Count - actionCount;
         }
 
         var draft = new LaunchPlan
@@ -70,6 +73,9 @@ public static class LaunchPlanner
                 SupplementaryGroups = input.Identity.SupplementaryGroups,
                 Capabilities = input.Identity.Capabilities,
                 NoNewPrivileges = true,
+                CommandIndex = commandIndex,
+                Session = PayloadGuards.Session(input.Host),
+                SyscallFilter = PayloadGuards.Filter(namespaces),
             },
             Warnings = input.Identity.Warnings,
         };

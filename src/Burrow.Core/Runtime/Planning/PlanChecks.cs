@@ -17,7 +17,9 @@ public static class PlanChecks
     public static readonly IReadOnlyList<PlanCheck> Strict =
     [
         new("command-given", CommandGiven),
+        new("command-not-empty", CommandNotEmpty),
         new("bind-destination-absolute", BindDestinationAbsolute),
+        new("bind-destination-length", BindDestinationLength),
         new("bind-destination-not-root", BindDestinationNotRoot),
         new("bind-source-exists", BindSourceExists),
         new("pwd-absolute", PwdAbsolute),
@@ -44,6 +46,33 @@ public static class PlanChecks
         if (c.Input.Request.Action == ActionKind.Exec && c.Input.Request.Arguments.Count == 0)
         {
             yield return ("exec needs a command to run in the container", "burrow exec IMAGE COMMAND [ARGS…]");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> CommandNotEmpty(PlanContext c)
+    {
+        if (c.Input.Request.Action == ActionKind.Exec && c.Input.Request.Arguments.Count > 0 && c.Input.Request.Arguments[0].Length == 0)
+        {
+            yield return ("exec: the command to run is an empty string ('')", "give the command's name or path: burrow exec IMAGE COMMAND [ARGS…]");
+        }
+    }
+
+    /// <summary>Linux refuses paths over PATH_MAX (4096 bytes with the NUL) and names over NAME_MAX (255 bytes).</summary>
+    private static IEnumerable<(string, string?)> BindDestinationLength(PlanContext c)
+    {
+        const int pathMax = 4095, nameMax = 255;
+        foreach (BindSpec b in c.Binds)
+        {
+            int bytes = System.Text.Encoding.UTF8.GetByteCount(b.Destination);
+            int longest = b.Destination.Split('/').Max(n => System.Text.Encoding.UTF8.GetByteCount(n));
+            if (bytes > pathMax || longest > nameMax)
+            {
+                string shown = b.Destination.Length > 60 ? b.Destination[..60] + "…" : b.Destination;
+                yield return (bytes > pathMax
+                    ? $"--bind: the destination {shown} is {bytes} bytes long; Linux paths are at most {pathMax}"
+                    : $"--bind: the destination {shown} has a name of {longest} bytes; Linux names are at most {nameMax}",
+                    "give a shorter container path");
+            }
         }
     }
 

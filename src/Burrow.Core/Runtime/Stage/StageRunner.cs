@@ -58,7 +58,7 @@ public static class StageRunner
                     ?? throw new BurrowException("the launch plan is empty");
             }
             Timing.Mark("stage: plan read");
-            Execute(plan, args[2], device =>
+            Execute(plan, args[2], sync, device =>
             {
                 if (!FileDescriptors.SendPacket(sync, StarterProtocol.ImageDevice, device))
                 {
@@ -79,13 +79,21 @@ public static class StageRunner
         {
             return Report(sync, ExitCodes.Failure, "container set-up failed: " + e.Message, null);
         }
+        catch (Exception e)
+        {
+            // The stage is a boundary of its own: whatever it did not expect still reaches the engine as one message.
+            return Report(sync, ExitCodes.Failure, $"container set-up failed ({e.GetType().Name}): {e.Message}", ProcessLimit.MaybeHint());
+        }
     }
 
-    private static void Execute(LaunchPlan plan, string sessionPath, Action<SafeFileHandle> handToEngine)
+    private static void Execute(LaunchPlan plan, string sessionPath, SafeFileHandle sync, Action<SafeFileHandle> handToEngine)
     {
         // The payload must die with burrow: PR_SET_PDEATHSIG survives exec but not every credential change.
         ProcessSecurity.SetParentDeathSignal(9);
         int lastCap = ProcessSecurity.LastCapability();
+        // Compiled now, while the root is the host's: libseccomp must never be loaded from the image.
+        byte[]? filter = PayloadFilter.Compile(plan.Process.SyscallFilter ?? []);
+        Timing.Mark("stage: seccomp filter compiled");
         Mounts.MakeAllPrivate();
 
         var session = SessionArea.Mount(sessionPath, plan.Root.TmpfsSize);
@@ -116,7 +124,8 @@ public static class StageRunner
         }
         Mounts.PivotRoot(root.Handle, "the container root");
         Timing.Mark("stage: files, pivot_root");
-        PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap);
+        PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap, filter,
+            () => FileDescriptors.SendPacket(sync, StarterProtocol.PayloadStarting));
     }
 
     private static List<(string, CreateKind)> MountPoints(LaunchPlan plan)
@@ -138,7 +147,16 @@ public static class StageRunner
 
     private static int Report(SafeFileHandle sync, int code, string message, string? hint)
     {
-        if (!FileDescriptors.SendPacket(sync, StarterProtocol.FormatStageFailure(code, message, hint)))
+        bool sent;
+        try
+        {
+            sent = FileDescriptors.SendPacket(sync, StarterProtocol.FormatStageFailure(code, message, hint));
+        }
+        catch (LinuxException)
+        {
+            sent = false;
+        }
+        if (!sent)
         {
             Log.Failure(message);
         }
