@@ -18,16 +18,44 @@
  *   either becomes the tiny init (which forks again) or execs the stage directly; the stage keeps
  *   the capabilities of the user namespace across exec through the ambient set.
  *   any failure: "E<errno>\t<what>" ------>   reported as an ERROR: line, exit 255
- *   the monitor, when the payload is gone: "S<status>" (the shell's convention, 128+N for signal N)
+ *   the stage (C#), also on this socket: "F<code>\t<message>\t<hint>" on failure, "P" just before it execs
+ *   the payload (a status without "P" means the stage died before it could say why)
+ *   the monitor, when the payload is gone and every other process of the container is killed:
+ *   "S<status>" (the shell's convention, 128+N for signal N)
  *
  * The status travels as a message so that the engine can exit without waiting for the monitor's
  * own exit, which tears the container's mount namespace down (milliseconds of RCU grace periods).
  * End of file without "S" means the monitor died.
  *
- * The monitor (this process after the fork) is a child subreaper: when the engine dies (it gets
- * PARENT_DIED_SIGNAL through PR_SET_PDEATHSIG) it SIGKILLs every descendant, orphans included,
- * so that killing burrow never leaves a stray process. It forwards the signals the engine relays,
- * and exits with the payload's status (128+N when the payload died of signal N).
+ * The monitor (this process after the fork) is a child subreaper: every orphan of the container comes
+ * to it. When the payload exits, it SIGKILLs every remaining descendant (background jobs, setsid
+ * daemons) before it sends the status; when the engine dies (PARENT_DIED_SIGNAL through
+ * PR_SET_PDEATHSIG, even after SIGKILL) it does the same and exits, so that killing burrow never leaves
+ * a stray process. It forwards the signals the engine relays, and keeps only CAP_KILL.
+ *
+ * Without a PID namespace the payload runs as the same user in the same PID namespace as the monitor,
+ * and finds it as its parent. Each way it could stop or cripple the monitor is closed:
+ *   - signals: kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo aimed at the monitor's pid or
+ *     process group, and kill(-1), are refused by the payload's seccomp filter; pidfd_send_signal fails
+ *     with ENOSYS (a pidfd can come from opening /proc/PID, which seccomp cannot see). CAP_KILL, which
+ *     fakeroot payloads have in the user namespace, changes nothing: the filter runs before permissions.
+ *   - SIGIO/SIGURG to an owner (F_SETOWN, with F_SETSIG any signal, SIGSTOP included): F_SETOWN naming the
+ *     monitor is refused; F_SETOWN_EX, FIOSETOWN and SIOCSPGRP, which pass the pid by pointer, are refused.
+ *   - the terminal: the monitor calls setsid() right after the fork, so it is alone in its session and
+ *     process group with no controlling terminal: Ctrl-C, Ctrl-Z, a hang-up or a resize of the caller's
+ *     terminal do not reach it (the engine relays them), and no process can join its group (setpgid
+ *     across sessions is refused).
+ *   - ptrace, process_vm_writev, /proc/PID/mem, pidfd_getfd: the monitor is not dumpable and its memory
+ *     belongs to the initial user namespace (it was exec'd there), so they need CAP_SYS_PTRACE on the host.
+ *     Not dumpable also makes /proc/PID/{fd,environ,oom_score_adj,...} root's.
+ *   - prlimit64 on the monitor (RLIMIT_NOFILE 0 would keep it from reading its children, RLIMIT_CPU
+ *     would kill it) is refused.
+ * With a PID namespace the monitor is outside it and no pid the payload can write names it. What remains
+ * open: setpriority/sched_setattr/sched_setaffinity can slow the monitor but not stop it, and a cgroup
+ * the user may write (systemd's delegated user@.service subtree) can be frozen.
+ *
+ * The tiny init (PID 1 with --pid) is out of the payload's reach too: the kernel drops the signals of its
+ * own namespace that PID 1 does not handle (SIGKILL, SIGSTOP), and it is not dumpable either.
  * Between fork and exec only async-signal-safe calls are made.
  */
 #include <errno.h>
@@ -43,6 +71,7 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The monitor must survive its parent's death long enough to kill the container: a catchable signal. */
@@ -181,10 +210,11 @@ static int status_to_exit(int status)
     return 255;
 }
 
-/* SIGKILLs every descendant: children first; their orphans then come to us (we are a subreaper). */
+/* SIGKILLs every descendant: children first; their orphans then come to us (we are a subreaper), and the
+ * next round gets them. A SIGKILLed process can no longer fork, so the rounds end. Async-signal-safe. */
 static void kill_descendants(void)
 {
-    for (int round = 0; round < 100000; round++) {
+    for (;;) {
         int fd = openat(children_dirfd, "children", O_RDONLY | O_CLOEXEC);
         char buf[4096];
         ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
@@ -206,16 +236,17 @@ static void kill_descendants(void)
                 while (*p == ' ' || *p == '\n')
                     p++;
             }
-        } else if (child_pid > 0) {
+        } else if (n < 0 && child_pid > 0) {
             kill(child_pid, SIGKILL); /* /proc unreadable: at least the direct child */
         }
         pid_t reaped = waitpid(-1, NULL, any ? 0 : WNOHANG);
         if (reaped < 0 && errno == ECHILD)
             return;
-        if (reaped == 0 && !any)
-            reaped = waitpid(-1, NULL, 0);
-        if (reaped < 0 && errno == ECHILD)
-            return;
+        if (reaped == 0) {
+            /* A child we did not list yet (an orphan reparented after the read): list again, shortly. */
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
     }
 }
 
@@ -328,6 +359,10 @@ int main(int argc, char **argv)
         fail("prctl(PR_SET_CHILD_SUBREAPER)");
 
     block_forwarded(SIG_BLOCK);
+    /* Before the fork, so that the monitor is never dumpable, not even for the instant after it. The child's
+     * exec of the stage makes the stage dumpable again; the payload's exec decides for the payload. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_DUMPABLE)");
     pid_t pid = fork();
     if (pid < 0)
         fail("fork");
@@ -343,8 +378,10 @@ int main(int argc, char **argv)
         exec_stage(stage_argv, cap_last);
     }
 
-    /* The monitor. */
+    /* The monitor: alone in a session and process group of its own (see the header). */
     child_pid = pid;
+    if (setsid() < 0)
+        fail("setsid (monitor)");
     harden_self(1ULL << CAP_KILL, cap_last);
     forward_pending();
     block_forwarded(SIG_UNBLOCK);
@@ -354,6 +391,10 @@ int main(int argc, char **argv)
         if (w == pid) {
             char msg[16];
             int code = status_to_exit(status);
+            child_pid = 0; /* reaped: its pid may be reused, never signal it again */
+            /* Whatever the payload left behind (background jobs, setsid daemons, reparented to us) dies
+             * before burrow exits: nothing of the container outlives it. */
+            kill_descendants();
             int n = snprintf(msg, sizeof msg, "S%d", code);
             send(sync_fd, msg, (size_t)n, MSG_NOSIGNAL);
             _exit(code);

@@ -10,7 +10,7 @@ BURROW_DEMO_USER="${BURROW_DEMO_USER:-demouser}"
 # Debian packages the build, the tests and the demo need (tools the tests use as peers and oracles included).
 BURROW_DEBIAN_PACKAGES=(
   gcc libc6-dev uidmap util-linux procps iproute2 busybox-static debootstrap
-  squashfs-tools squashfs-tools-ng squashfuse fuse-overlayfs gocryptfs
+  squashfs-tools squashfs-tools-ng squashfuse fuse-overlayfs gocryptfs liblzma5 liblzo2-2
   runc crun podman skopeo umoci siftool docker-registry apache2-utils
   hyperfine time strace python3 ca-certificates openssl curl
 )

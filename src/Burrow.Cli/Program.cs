@@ -61,6 +61,7 @@ public static class Program
         root.Subcommands.Add(ExecCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ShellCommand.Create());
+        root.Subcommands.Add(TestCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(RegistryCommand.Create());

@@ -140,15 +140,29 @@ public static class FileDescriptors
         }
     }
 
-    /// <summary>Sends one packet; false when the peer has gone.</summary>
-    public static unsafe bool SendPacket(SafeFileHandle fd, string message)
+    /// <summary>Sends one packet, with a descriptor attached (SCM_RIGHTS) when one is given; false when the peer has gone.</summary>
+    public static unsafe bool SendPacket(SafeFileHandle socket, string message, SafeFileHandle? descriptor = null)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(message);
+        byte* control = stackalloc byte[Sys.CmsgSpaceOneFd];
+        new Span<byte>(control, Sys.CmsgSpaceOneFd).Clear();
         fixed (byte* p = bytes)
         {
+            var iov = new Sys.IoVec { Base = p, Length = (nuint)bytes.Length };
+            var header = new Sys.MsgHdr { Iov = &iov, IovLength = 1 };
+            if (descriptor is not null)
+            {
+                var cmsg = (Sys.CmsgHdr*)control;
+                cmsg->Length = (nuint)(Sys.CmsgDataOffset + sizeof(int));
+                cmsg->Level = Sys.SOL_SOCKET;
+                cmsg->Type = Sys.SCM_RIGHTS;
+                *(int*)(control + Sys.CmsgDataOffset) = (int)descriptor.DangerousGetHandle();
+                header.Control = control;
+                header.ControlLength = (nuint)Sys.CmsgSpaceOneFd;
+            }
             while (true)
             {
-                nint n = Sys.Send((int)fd.DangerousGetHandle(), p, bytes.Length, Sys.MSG_NOSIGNAL);
+                nint n = Sys.Sendmsg((int)socket.DangerousGetHandle(), &header, Sys.MSG_NOSIGNAL);
                 if (n >= 0)
                 {
                     return true;
@@ -162,24 +176,62 @@ public static class FileDescriptors
                 {
                     return false;
                 }
-                throw new LinuxException(e, "send", null);
+                throw new LinuxException(e, "sendmsg", null);
             }
         }
     }
 
-    /// <summary>Receives one packet; null at end of file (every peer descriptor closed).</summary>
-    public static unsafe string? ReceivePacket(SafeFileHandle fd)
+    /// <summary>Receives one packet that carries no descriptor; null at end of file (every peer descriptor closed).</summary>
+    public static string? ReceivePacket(SafeFileHandle socket)
     {
-        byte* buf = stackalloc byte[8192];
+        Packet? packet = ReceivePacketWithDescriptor(socket);
+        if (packet?.Descriptor is { } unexpected)
+        {
+            unexpected.Dispose();
+            throw new InvalidDataException($"a descriptor came with the message \"{packet.Value.Text}\", which carries none");
+        }
+        return packet?.Text;
+    }
+
+    /// <summary>
+    /// Receives one packet and the descriptor sent with it, if any (close-on-exec); null at end of file. A packet
+    /// or a descriptor set that did not fit is an error, never silently cut.
+    /// </summary>
+    public static unsafe Packet? ReceivePacketWithDescriptor(SafeFileHandle socket)
+    {
+        const int size = 8192;
+        byte* buf = stackalloc byte[size];
+        byte* control = stackalloc byte[Sys.CmsgSpaceOneFd];
         while (true)
         {
-            nint n = Sys.Recv((int)fd.DangerousGetHandle(), buf, 8192, 0);
+            new Span<byte>(control, Sys.CmsgSpaceOneFd).Clear();
+            var iov = new Sys.IoVec { Base = buf, Length = size };
+            var header = new Sys.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)Sys.CmsgSpaceOneFd };
+            nint n = Sys.Recvmsg((int)socket.DangerousGetHandle(), &header, Sys.MSG_CMSG_CLOEXEC);
             if (n < 0 && Errno.Last == Errno.EINTR)
             {
                 continue;
             }
-            Errno.Check((long)n, "recv");
-            return n == 0 ? null : Encoding.UTF8.GetString(buf, (int)n);
+            Errno.Check((long)n, "recvmsg");
+            SafeFileHandle? descriptor = null;
+            var cmsg = (Sys.CmsgHdr*)control;
+            if (header.ControlLength >= (nuint)(Sys.CmsgDataOffset + sizeof(int)) && cmsg->Level == Sys.SOL_SOCKET && cmsg->Type == Sys.SCM_RIGHTS)
+            {
+                descriptor = Own(*(int*)(control + Sys.CmsgDataOffset));
+            }
+            if ((header.Flags & (Sys.MSG_CTRUNC | 0x20 /* MSG_TRUNC */)) != 0)
+            {
+                descriptor?.Dispose();
+                throw new InvalidDataException("a message on the starter socket was larger than expected or carried more than one descriptor");
+            }
+            if (n == 0 && descriptor is null)
+            {
+                return null;
+            }
+            return new Packet(Encoding.UTF8.GetString(buf, (int)n), descriptor);
         }
     }
 }
+
+/// <summary>One SOCK_SEQPACKET message and the descriptor that came with it, which the receiver then owns.</summary>
+public readonly record struct Packet(string Text, SafeFileHandle? Descriptor);

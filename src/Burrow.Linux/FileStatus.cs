@@ -37,6 +37,18 @@ public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, lo
         return FromBuffer(buf);
     }
 
+    /// <summary>The id of the mount the descriptor's file is on (statx STATX_MNT_ID; a detached mount has one too).</summary>
+    public static unsafe ulong MountId(SafeFileHandle fd, string what)
+    {
+        byte* buf = stackalloc byte[256];
+        Errno.Check(Sys.Statx((int)fd.DangerousGetHandle(), "", Sys.AT_EMPTY_PATH | Sys.AT_SYMLINK_NOFOLLOW, Sys.STATX_MNT_ID, buf), "statx", what);
+        if ((*(uint*)buf & Sys.STATX_MNT_ID) == 0)
+        {
+            throw new LinuxException(Errno.ENOSYS, "statx (no mount id; Linux 5.8 or later is needed)", what);
+        }
+        return *(ulong*)(buf + 144);
+    }
+
     /// <summary>stat of a host path (follows symlinks), or null if it does not exist.</summary>
     public static unsafe FileStatus? OfPath(string path, bool followSymlinks = true)
     {

@@ -7,13 +7,8 @@ public static partial class PathProbe
 {
     private const int WOk = 2;
 
-    private const int XOk = 1, ROk = 4;
-
     /// <summary>access(path, W_OK) for the real uid: may the caller write here?</summary>
     public static bool CanWrite(string path) => Access(path, WOk) == 0;
-
-    /// <summary>access(path, R_OK|X_OK): may the caller list and enter this directory?</summary>
-    public static bool CanReadDirectory(string path) => Access(path, ROk | XOk) == 0;
 
     [LibraryImport("libc", EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Access(string path, int mode);

@@ -11,6 +11,26 @@ public static class ProcessSecurity
 
     public static int Pid => Sys.Getpid();
 
+    /// <summary>The parent's pid as this process's PID namespace sees it (0 when the parent is outside it).</summary>
+    public static int ParentPid => Sys.Getppid();
+
+    /// <summary>Starts a new session with this process as its leader and no controlling terminal.</summary>
+    public static void NewSession() => Errno.Check(Sys.Setsid(), "setsid");
+
+    /// <summary>Which of <paramref name="fds"/> are terminals.</summary>
+    public static IReadOnlyList<int> Terminals(params int[] fds) => fds.Where(fd => Sys.Isatty(fd) == 1).ToArray();
+
+    /// <summary>The soft limit on this user's processes and threads (ulimit -u), or null when unlimited.</summary>
+    public static unsafe ulong? ProcessLimit()
+    {
+        ulong* limits = stackalloc ulong[2];
+        if (Sys.Getrlimit(Sys.RLIMIT_NPROC, limits) < 0 || limits[0] == Sys.RLIM_INFINITY)
+        {
+            return null;
+        }
+        return limits[0];
+    }
+
     /// <summary>The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap).</summary>
     public static int LastCapability()
     {

@@ -97,8 +97,12 @@ public sealed class RootDirectory : IDisposable
     /// refused (<see cref="Errno.EXDEV"/>): no image has a reason for one.
     /// </summary>
     /// <param name="create">null: the target must exist; otherwise what to create when it is missing.</param>
-    public SafeFileHandle OpenMountTarget(string containerPath, CreateKind? create) =>
-        Walk(containerPath, create, stopAtMissing: false).Handle!;
+    /// <param name="beforeCreate">
+    /// Called with the directory (and its resolved container path) before anything is created in it;
+    /// throws to refuse, e.g. when that directory belongs to the host and not to the container.
+    /// </param>
+    public SafeFileHandle OpenMountTarget(string containerPath, CreateKind? create, Action<SafeFileHandle, string>? beforeCreate = null) =>
+        Walk(containerPath, create, stopAtMissing: false, beforeCreate).Handle!;
 
     /// <summary>
     /// Resolves as much of <paramref name="containerPath"/> as exists (symlinks followed inside the
@@ -107,14 +111,14 @@ public sealed class RootDirectory : IDisposable
     /// </summary>
     public (string Existing, IReadOnlyList<string> Missing) ResolveExisting(string containerPath)
     {
-        WalkResult r = Walk(containerPath, null, stopAtMissing: true);
+        WalkResult r = Walk(containerPath, null, stopAtMissing: true, null);
         r.Handle?.Dispose();
         return (r.Existing, r.Missing);
     }
 
     private readonly record struct WalkResult(SafeFileHandle? Handle, string Existing, IReadOnlyList<string> Missing);
 
-    private WalkResult Walk(string containerPath, CreateKind? create, bool stopAtMissing)
+    private WalkResult Walk(string containerPath, CreateKind? create, bool stopAtMissing, Action<SafeFileHandle, string>? beforeCreate)
     {
         var pending = new Stack<string>(Components(containerPath).Reverse());
         var held = new List<(SafeFileHandle Fd, string Name)>();
@@ -140,7 +144,8 @@ public sealed class RootDirectory : IDisposable
                 }
                 int dir = held.Count == 0 ? Fd : (int)held[^1].Fd.DangerousGetHandle();
                 bool last = pending.Count == 0;
-                SafeFileHandle? step = OpenComponent(dir, name, last ? create : (create is null ? null : CreateKind.Directory), containerPath, stopAtMissing);
+                SafeFileHandle? step = OpenComponent(dir, name, last ? create : (create is null ? null : CreateKind.Directory), containerPath, stopAtMissing,
+                    beforeCreate is null ? null : d => beforeCreate(d, ExistingPath(held)));
                 if (step is null)
                 {
                     var missing = new List<string> { name };
@@ -193,7 +198,7 @@ public sealed class RootDirectory : IDisposable
 
     public void Dispose() => Handle.Dispose();
 
-    private SafeFileHandle? OpenComponent(int dir, string name, CreateKind? create, string containerPath, bool nullIfMissing)
+    private SafeFileHandle? OpenComponent(int dir, string name, CreateKind? create, string containerPath, bool nullIfMissing, Action<SafeFileHandle>? beforeCreate)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -211,6 +216,11 @@ public sealed class RootDirectory : IDisposable
             if (e != Errno.ENOENT || create is null || attempt > 0)
             {
                 throw new LinuxException(e, "open", Describe(containerPath));
+            }
+            if (beforeCreate is not null)
+            {
+                using var directory = new SafeFileHandle(dir, ownsHandle: false);
+                beforeCreate(directory);
             }
             int made = create == CreateKind.File
                 ? Sys.OpenAt(dir, name, Sys.O_CREAT | Sys.O_EXCL | Sys.O_WRONLY | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0x1a4)

@@ -14,7 +14,7 @@ namespace Burrow.Cli.Commands;
 public static class ActionRunner
 {
     /// <summary>The commands whose options end at IMAGE (see Parsing.OptionsEndAtImage).</summary>
-    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell" };
+    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell", "test" };
 
     public static void AddOptions(Command command)
     {
@@ -25,7 +25,19 @@ public static class ActionRunner
     public static int Run(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)
     {
         GlobalOptions.Apply(result);
-        LaunchPlan plan = BuildPlan(result, action, arguments);
+        ActionRequest request = ActionOptions.Read(result, action, arguments);
+        HostUser user = HostUserReader.Read();
+        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
+        HostFacts host = HostFactsReader.Read(request, user, identity);
+        ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
+        using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash });
+        ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
+        if (action == ActionKind.Test && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
+        {
+            Log.Info("No test script found in container, exiting");
+            return ExitCodes.Success;
+        }
+        LaunchPlan plan = LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
         if (result.GetValue(ActionOptions.Explain))
         {
             // The plan quotes the image (passwd lines, environment, paths): escaped for the terminal. JSON
@@ -48,17 +60,6 @@ public static class ActionRunner
             Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
         }
         // Failures of any kind (BurrowException, errno, I/O) go to the CLI's one error boundary.
-        return Launch.Run(plan);
-    }
-
-    private static LaunchPlan BuildPlan(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)
-    {
-        ActionRequest request = ActionOptions.Read(result, action, arguments);
-        HostUser user = HostUserReader.Read();
-        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
-        HostFacts host = HostFactsReader.Read(request, user, identity);
-        ResolvedImage image = ImageResolver.Default.Resolve(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
-        ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
-        return LaunchPlanner.Plan(new PlanInput(request, host, imageFacts, identity));
+        return Launch.Run(plan, image.CreateServer());
     }
 }

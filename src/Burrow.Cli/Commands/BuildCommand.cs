@@ -37,7 +37,7 @@ public static class BuildCommand
             bool overwrite = result.GetValue(force);
             bool toSandbox = result.GetValue(sandbox);
             // The target is checked, and opened by its directory, before anything is fetched.
-            using OutputDirectory? tree = toSandbox ? OutputDirectory.Create(to, overwrite, SandboxDirectorySource.RootMarkers) : null;
+            using OutputDirectory? tree = toSandbox ? OutputDirectory.Create(to, overwrite, ImageSpec.RootMarkers) : null;
             using OutputFile? file = toSandbox ? null : OutputFile.Create(to, overwrite);
             using TransferProgress? progress = TransferProgress.Create(result);
             using CancellationTokenSource cancel = Interruption.Linked(ct);

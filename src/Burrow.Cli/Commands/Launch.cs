@@ -6,5 +6,5 @@ namespace Burrow.Cli.Commands;
 /// <summary>Hands a plan to the runtime.</summary>
 internal static class Launch
 {
-    public static int Run(LaunchPlan plan) => ContainerLauncher.Run(plan, RuntimePaths.FromProcess());
+    public static int Run(LaunchPlan plan, Core.Runtime.Serving.IImageServer? server) => ContainerLauncher.Run(plan, RuntimePaths.FromProcess(), server);
 }

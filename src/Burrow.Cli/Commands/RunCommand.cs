@@ -7,19 +7,22 @@ namespace Burrow.Cli.Commands;
 /// <summary>burrow run [options] IMAGE [ARGS…]</summary>
 public static class RunCommand
 {
-    public static readonly Argument<string[]> Args = new("ARGS")
-    {
-        Description = "Arguments for the runscript (everything after IMAGE is passed as is)",
-        Arity = ArgumentArity.ZeroOrMore,
-    };
+    public static Command Create() =>
+        WithArguments("run", "Run the image's runscript (/.singularity.d/runscript), or its shell if it has none", "the runscript", ActionKind.Run);
 
-    public static Command Create()
+    /// <summary>An action whose arguments after IMAGE go to an image script as they are (run, test).</summary>
+    internal static Command WithArguments(string name, string description, string receiver, ActionKind kind)
     {
-        var command = new Command("run", "Run the image's runscript (/.singularity.d/runscript), or its shell if it has none");
+        var args = new Argument<string[]>("ARGS")
+        {
+            Description = $"Arguments for {receiver} (everything after IMAGE is passed as is)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command(name, description);
         ActionRunner.AddOptions(command);
         command.Arguments.Add(ActionOptions.Image);
-        command.Arguments.Add(Args);
-        command.SetAction(result => ActionRunner.Run(result, ActionKind.Run, result.GetValue(Args) ?? []));
+        command.Arguments.Add(args);
+        command.SetAction(result => ActionRunner.Run(result, kind, result.GetValue(args) ?? []));
         return command;
     }
 }

@@ -67,6 +67,22 @@ public static class ActionOptions
     public static readonly Option<bool> NoInit = new("--no-init") { Description = "With --pid, run the payload itself as PID 1" };
     public static readonly Option<bool> Writable = new("--writable", "-w") { Description = "Make the root writable: the sandbox itself, changed in place (it must be yours to write)" };
 
+    public static readonly Option<bool> WritableTmpfs = new("--writable-tmpfs")
+    {
+        Description = "Let the container write to its root; the changes go to a tmpfs (64 MiB) and vanish at exit",
+    };
+
+    public static readonly Option<string[]> Overlay = new("--overlay", "-o")
+    {
+        Description = "DIR[:ro] a directory laid over the image: it keeps the changes in DIR/upper (repeatable; :ro layers take none)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<bool> Unsquash = new("--unsquash")
+    {
+        Description = "Unpack a SIF image into a temporary sandbox instead of mounting it",
+    };
+
     public static readonly Option<bool> Explain = new("--explain")
     {
         Description = "Print the launch plan (namespaces, maps, mounts, files, process) and run nothing",
@@ -88,7 +104,7 @@ public static class ActionOptions
     private static IEnumerable<Option> All =>
     [
         Contain, ContainAll, NoHome, Bind, Pwd, Env, EnvFile, CleanEnv, Shell,
-        Pid, Ipc, Net, Network, Hostname, NoInit, Writable, Explain, Json,
+        Pid, Ipc, Net, Network, Hostname, NoInit, Writable, WritableTmpfs, Overlay, Unsquash, Explain, Json,
     ];
 
     public static ActionRequest Read(ParseResult result, ActionKind action, IReadOnlyList<string> arguments) => new()
@@ -111,5 +127,8 @@ public static class ActionOptions
         Hostname = result.GetValue(Hostname),
         NoInit = result.GetValue(NoInit),
         Writable = result.GetValue(Writable),
+        WritableTmpfs = result.GetValue(WritableTmpfs),
+        Overlays = result.GetValue(Overlay) ?? [],
+        Unsquash = result.GetValue(Unsquash),
     };
 }

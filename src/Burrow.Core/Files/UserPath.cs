@@ -4,7 +4,7 @@ using Burrow.Linux;
 namespace Burrow.Core.Files;
 
 /// <summary>
-/// A path the user gave (an image, an --env-file, a file to add to a SIF), checked before it is used and described
+/// A path the user gave (an --env-file, a file to add to a SIF; IMAGE is ImageSpec's), checked before it is used and described
 /// for what it is when it cannot be: a dangling symlink is not "a file", a symlink loop is not "no such file", an
 /// unreadable directory is not "a directory without /bin", and a FIFO is named as a FIFO (opening one would block).
 /// </summary>
@@ -44,26 +44,6 @@ public static class UserPath
                 Errno.ENAMETOOLONG => new BurrowException($"{subject}: the path is too long", "use a shorter path"),
                 _ => new BurrowException($"{subject}: {path}: {e.Reason}", FailureText.ErrnoHint(e.Errno, path)),
             };
-        }
-    }
-
-    /// <summary>Requires a regular file: a directory, FIFO, device or socket is refused, said as what it is.</summary>
-    public static void RequireRegularFile(string path, string subject)
-    {
-        FileStatus st = Stat(path, subject)!;
-        if (st.Kind != FileKind.Regular)
-        {
-            throw new BurrowException($"{subject}: {path} is {st.Kind.Describe()}, not a regular file", "give a regular file");
-        }
-    }
-
-    /// <summary>For a directory the caller must list and enter (a sandbox to inspect or run).</summary>
-    public static void RequireReadableDirectory(string path, string subject)
-    {
-        if (!PathProbe.CanReadDirectory(path))
-        {
-            throw new BurrowException($"{subject}: you may not read the directory {path} (permission denied)",
-                "Burrow reads images as you: make it readable (chmod u+rx) or ask its owner");
         }
     }
 

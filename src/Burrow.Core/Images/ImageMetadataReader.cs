@@ -1,10 +1,8 @@
 using System.Text.Json;
 using Burrow.Core.Diagnostics;
-using Burrow.Core.Files;
 using Burrow.Core.Runtime.Planning;
 using Burrow.Core.Runtime.Planning.Facts;
 using Burrow.Core.Sif;
-using Burrow.Linux;
 
 namespace Burrow.Core.Images;
 
@@ -30,30 +28,24 @@ public static class ImageMetadataReader
     public const int MaxSifJsonBytes = 16 << 20;
 
     /// <summary>
-    /// What the user named: an OCI source (pulled into the cache first), a sandbox directory or a SIF file; anything
-    /// else (a FIFO, a device, a dangling link) is refused as what it is.
+    /// What the user named, parsed as every command parses IMAGE (<see cref="ImageSpec"/>, which refuses a FIFO, a
+    /// device or a dangling link as what it is): a sandbox is read through the <see cref="OpenedImage"/>'s root
+    /// reader; a SIF (an OCI source is pulled into the cache first) by its inspect-metadata.json object.
     /// </summary>
     public static async Task<ImageMetadata> ReadAsync(string reference, CancellationToken ct)
     {
-        if (Oci.ImageSource.TryParse(reference) is { } source)
+        switch (ImageSpec.Parse(reference, Environment.CurrentDirectory))
         {
-            PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(source, new PullOptions(), ct).ConfigureAwait(false);
-            return FromSif(pulled.SifPath);
-        }
-        FileStatus st = UserPath.Stat(reference, $"image {reference}")!;
-        switch (st.Kind)
-        {
-            case FileKind.Directory:
-                UserPath.RequireReadableDirectory(reference, $"image {reference}");
-                using (var root = new RootDirectoryReader(reference))
+            case OciImageSpec oci:
+                PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(oci.Source, new PullOptions(), ct).ConfigureAwait(false);
+                return FromSif(pulled.SifPath);
+            case SifImageSpec sif:
+                return FromSif(sif.File);
+            case var spec:
+                using (OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions()))
                 {
-                    return FromRoot(root, reference);
+                    return FromRoot(image.Reader, reference);
                 }
-            case FileKind.Regular:
-                return FromSif(reference);
-            default:
-                throw new BurrowException($"image {reference} is {st.Kind.Describe()}, not an image",
-                    "give a SIF file, a sandbox directory or an OCI source such as docker://alpine");
         }
     }
 

@@ -70,14 +70,40 @@ public enum RootFsKind
 {
     /// <summary>A directory holding a root file system (a "sandbox").</summary>
     Directory,
+
+    /// <summary>A squashfs inside a file (a SIF's primary partition), served by the engine over FUSE.</summary>
+    Squashfs,
 }
 
 /// <summary>
 /// The container's root. Read-only images are the lower layer of an overlay whose upper is the
 /// session tmpfs, so mount points can be created without touching the image; a writable sandbox
-/// is bound read-write as is.
+/// is bound read-write as is. A squashfs image is first mounted by the stage on a FUSE descriptor
+/// that the engine serves (docs/ARCHITECTURE.md, "Serving images").
 /// </summary>
-public sealed record RootFsPlan(string HostPath, RootFsKind Kind, bool Writable);
+public sealed record RootFsPlan(string HostPath, RootFsKind Kind, bool Writable)
+{
+    /// <summary>Where the squashfs lies in <see cref="HostPath"/>; set for <see cref="RootFsKind.Squashfs"/> only.</summary>
+    public SquashfsLocation? Squashfs { get; init; }
+
+    /// <summary>Host directories laid over the image, topmost first (--overlay); at most one is writable.</summary>
+    public IReadOnlyList<OverlayLayer> Overlays { get; init; } = [];
+
+    /// <summary>--writable-tmpfs: the overlay's upper layer is the session tmpfs, of at most <see cref="TmpfsSize"/>, and the root stays writable.</summary>
+    public bool WritableTmpfs { get; init; }
+
+    /// <summary>The size limit of the session's data tmpfs with --writable-tmpfs (tmpfs size= syntax, e.g. "64m").</summary>
+    public string? TmpfsSize { get; init; }
+}
+
+/// <summary>
+/// One host directory in the root overlay: a writable one holds the upper layer (<paramref name="Upper"/>) and
+/// overlayfs's work directory (<paramref name="Work"/>); a read-only one is a lower layer at <paramref name="Upper"/>.
+/// </summary>
+public sealed record OverlayLayer(string Directory, string Upper, string? Work, bool ReadOnly);
+
+/// <summary>A squashfs file system at <paramref name="Offset"/> in a file, <paramref name="Length"/> bytes long.</summary>
+public sealed record SquashfsLocation(long Offset, long Length);
 
 public enum MountKind { Bind, Tmpfs, Proc, Sysfs, Devpts, Mqueue }
 
@@ -146,6 +172,58 @@ public sealed record ProcessPlan
 
     /// <summary>Descriptors above 2 that the user asked to pass; all others are closed before exec.</summary>
     public IReadOnlyList<int> PassFds { get; init; } = [];
+
+    /// <summary>
+    /// Index in <see cref="Argv"/> of the command the user asked for (past the env-script wrapper), which
+    /// the stage checks before exec so that a script whose interpreter is missing is named as such.
+    /// </summary>
+    public int CommandIndex { get; init; }
+
+    /// <summary>Whether the payload gets a session of its own (no controlling terminal), and why.</summary>
+    public SessionPlan Session { get; init; } = SessionPlan.Kept;
+
+    /// <summary>System calls the payload and everything it starts may not make (seccomp); all others are allowed.</summary>
+    public IReadOnlyList<SyscallRule> SyscallFilter { get; init; } = [];
+}
+
+/// <summary>
+/// The payload's session. In a new one (setsid before exec) it has no controlling terminal, so it can
+/// neither open /dev/tty nor push keystrokes into any terminal with TIOCSTI (which needs the terminal to
+/// be the caller's controlling one); an interactive payload keeps the caller's session for job control.
+/// </summary>
+public sealed record SessionPlan(bool New, string Reason)
+{
+    public static SessionPlan Kept { get; } = new(false, "");
+}
+
+/// <summary>What an argument is compared with; the monitor's pid is known only to the stage (its parent).</summary>
+public enum SyscallOperand
+{
+    /// <summary>The rule's <see cref="SyscallArgument.Value"/>.</summary>
+    Value,
+
+    /// <summary>The monitor's pid (the stage's parent, without a PID namespace).</summary>
+    MonitorPid,
+
+    /// <summary>Minus the monitor's pid: its process group, as kill(2) and F_SETOWN write it.</summary>
+    MonitorProcessGroup,
+}
+
+/// <summary>The low 32 bits of argument <paramref name="Index"/> equal the operand (the kernel reads these arguments as int).</summary>
+public sealed record SyscallArgument(int Index, SyscallOperand Operand, uint Value = 0);
+
+/// <summary>A system call that fails with <see cref="Errno"/> when all of <see cref="Arguments"/> match (none: always).</summary>
+public sealed record SyscallRule
+{
+    public required string Syscall { get; init; }
+
+    /// <summary>The errno the call fails with (EPERM 1, ENOSYS 38).</summary>
+    public required int Errno { get; init; }
+
+    public IReadOnlyList<SyscallArgument> Arguments { get; init; } = [];
+
+    /// <summary>Why, for --explain.</summary>
+    public string Reason { get; init; } = "";
 }
 
 public sealed record EnvVar(string Name, string Value);

@@ -37,6 +37,9 @@ public sealed partial class SifImage : IDisposable
 
     public bool IsWritable => _storage.CanWrite;
 
+    /// <summary>The open file of an image opened from a path, for readers of its partitions; owned by this image.</summary>
+    public SafeFileHandle? FileHandle => (_storage as FileSifStorage)?.Handle;
+
     public static SifImage Open(string path) => Open(path, writable: false);
 
     /// <summary>Opens a file; writable images are opened read-write without creating or truncating.</summary>

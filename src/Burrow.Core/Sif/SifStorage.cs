@@ -44,6 +44,8 @@ internal abstract class SifStorage : IDisposable
 /// <summary>A file opened through a SafeFileHandle with RandomAccess (pread/pwrite, fsync for barriers).</summary>
 internal sealed class FileSifStorage(SafeFileHandle handle, bool writable) : SifStorage
 {
+    public SafeFileHandle Handle => handle;
+
     public override long Length => RandomAccess.GetLength(handle);
 
     public override bool CanWrite => writable;

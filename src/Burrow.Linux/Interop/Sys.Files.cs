@@ -13,7 +13,7 @@ internal static partial class Sys
     internal const int AT_REMOVEDIR = 0x200;
     internal const uint RENAME_NOREPLACE = 1, RENAME_EXCHANGE = 2;
     internal const int LOCK_EX = 2, LOCK_NB = 4;
-    internal const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_BASIC_STATS = 0x7ff;
+    internal const uint STATX_TYPE = 1, STATX_MODE = 2, STATX_BASIC_STATS = 0x7ff, STATX_MNT_ID = 0x1000;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct OpenHow

@@ -97,3 +97,21 @@ internal static partial class Sys
     [LibraryImport(Libc, EntryPoint = "sigfillset")]
     internal static unsafe partial int Sigfillset(void* set);
 }
+
+internal static partial class Sys
+{
+    internal const int RLIMIT_NPROC = 6;
+    internal const ulong RLIM_INFINITY = ulong.MaxValue;
+
+    [LibraryImport(Libc, EntryPoint = "setsid", SetLastError = true)]
+    internal static partial int Setsid();
+
+    [LibraryImport(Libc, EntryPoint = "getppid")]
+    internal static partial int Getppid();
+
+    [LibraryImport(Libc, EntryPoint = "isatty")]
+    internal static partial int Isatty(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "getrlimit", SetLastError = true)]
+    internal static unsafe partial int Getrlimit(int resource, ulong* limits);
+}

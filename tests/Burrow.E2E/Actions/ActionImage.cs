@@ -13,7 +13,7 @@ public sealed class ActionImage : IDisposable
     public ActionImage()
     {
         Root = Path.Combine(Path.GetTempPath(), "burrow-e2e-image-" + Guid.NewGuid().ToString("N")[..12]);
-        Run("cp", "-a", E2EEnvironment.BusyboxImage, Root);
+        Run("cp", "-a", E2EEnvironment.BusyboxTree, Root);
         string sd = Path.Combine(Root, ".singularity.d");
         Directory.CreateDirectory(Path.Combine(sd, "env"));
         // Order matters: 90 sees what 01 set; user values (--env, BURROWENV_) must still win over both.

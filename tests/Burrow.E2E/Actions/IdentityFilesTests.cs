@@ -15,8 +15,8 @@ public class IdentityFilesTests
     [MemberData(nameof(E2EEnvironment.BothUsers), MemberType = typeof(E2EEnvironment))]
     public void CallerIsAppendedToPasswdAndGroupsWithoutTouchingTheImage(TestUser user)
     {
-        string passwd = Path.Combine(E2EEnvironment.BusyboxImage, "etc", "passwd");
-        string group = Path.Combine(E2EEnvironment.BusyboxImage, "etc", "group");
+        string passwd = Path.Combine(E2EEnvironment.BusyboxTree, "etc", "passwd");
+        string group = Path.Combine(E2EEnvironment.BusyboxTree, "etc", "group");
         (string p, string g) before = (Hash(passwd), Hash(group));
 
         RunResult r = AsUser.Burrow(user, "exec", E2EEnvironment.BusyboxImage, "cat", "/etc/passwd", "/etc/group");
@@ -41,7 +41,7 @@ public class IdentityFilesTests
         {
             Directory.CreateDirectory(Path.Combine(root, "etc"));
             Directory.CreateDirectory(Path.Combine(root, "bin"));
-            File.Copy(Path.Combine(E2EEnvironment.BusyboxImage, "bin", "busybox"), Path.Combine(root, "bin", "busybox"));
+            File.Copy(Path.Combine(E2EEnvironment.BusyboxTree, "bin", "busybox"), Path.Combine(root, "bin", "busybox"));
             File.WriteAllText(Path.Combine(root, "etc", "passwd"), $"root:x:0:0:root:/root:/bin/sh\nimageuser:x:{user.Uid}:4242:Image User:/home/imageuser:/bin/ash\n");
             File.WriteAllText(Path.Combine(root, "etc", "group"), "root:x:0:\n");
             ActionImage.Run("chmod", "-R", "a+rX", root);

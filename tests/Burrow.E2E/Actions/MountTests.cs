@@ -87,7 +87,7 @@ public sealed class MountTests : IDisposable
         }
         string expected = Convert.ToHexString(System.Security.Cryptography.MD5.HashData(File.ReadAllBytes("/etc/localtime"))).ToLowerInvariant();
         // The busybox image has no /etc/localtime of its own: what is there is the host's.
-        Assert.False(File.Exists(Path.Combine(E2EEnvironment.BusyboxImage, "etc", "localtime")));
+        Assert.False(File.Exists(Path.Combine(E2EEnvironment.BusyboxTree, "etc", "localtime")));
         RunResult r = AsUser.Burrow(User, "exec", E2EEnvironment.BusyboxImage, "md5sum", "/etc/localtime");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.StartsWith(expected + " ", r.Stdout);

@@ -59,6 +59,17 @@ public sealed class RunAndShellTests : IClassFixture<ActionImage>
     }
 
     [Fact]
+    public void ShellKeepsTheTerminalAndJobControl()
+    {
+        // The payload is interactive: it keeps the caller's session, so bash controls jobs on the terminal.
+        RunResult r = InTerminal("sleep 300 &\njobs\nkill %1; wait; echo jobs-$((6*7)); tty\nexit\n", "shell", E2EEnvironment.DebianImage);
+        Assert.False(r.TimedOut, r.ToString());
+        Assert.Matches(@"\[1\]\+ +Running +sleep 300 &", r.Stdout);
+        Assert.Contains("jobs-42", r.Stdout);
+        Assert.Matches(@"/dev/pts/\d+", r.Stdout);
+    }
+
+    [Fact]
     public void ShellExitStatusIsTheShells()
     {
         RunResult r = InTerminal("exit 7\n", "shell", E2EEnvironment.BusyboxImage);

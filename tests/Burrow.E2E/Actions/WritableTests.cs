@@ -11,7 +11,7 @@ public sealed class WritableTests : IDisposable
 
     public WritableTests()
     {
-        ActionImage.Run("cp", "-a", E2EEnvironment.BusyboxImage, _sandbox);
+        ActionImage.Run("cp", "-a", E2EEnvironment.BusyboxTree, _sandbox);
         if (E2EEnvironment.IsRoot)
         {
             ActionImage.Run("chown", "-R", $"{User.Uid}:{User.Gid}", _sandbox);

@@ -18,9 +18,25 @@ public static class E2EEnvironment
 
     public static string TestCache { get; } = Environment.GetEnvironmentVariable("BURROW_TEST_CACHE") ?? "/var/cache/burrow-test";
 
-    public static string BusyboxImage => Path.Combine(TestCache, "images", "busybox");
+    /// <summary>
+    /// The format the runnable images come in for this run: "sandbox" (directories) by default, "sif" when
+    /// BURROW_E2E_IMAGE_FORMAT=sif — scripts/test runs the default-container, identity and runtime tests once in
+    /// each, because what users run is mostly SIF files.
+    /// </summary>
+    public static string ImageFormat { get; } = Environment.GetEnvironmentVariable("BURROW_E2E_IMAGE_FORMAT") is "sif" ? "sif" : "sandbox";
 
-    public static string DebianImage => Path.Combine(TestCache, "images", "debian-sudo");
+    public static bool IsSifRun => ImageFormat == "sif";
+
+    /// <summary>The busybox image to run, in this run's format.</summary>
+    public static string BusyboxImage => IsSifRun ? BusyboxTree + ".sif" : BusyboxTree;
+
+    /// <summary>The Debian minbase + sudo image to run, in this run's format.</summary>
+    public static string DebianImage => IsSifRun ? DebianTree + ".sif" : DebianTree;
+
+    /// <summary>The busybox root file system directory (to copy, or to read a file of on the host).</summary>
+    public static string BusyboxTree => Path.Combine(TestCache, "images", "busybox");
+
+    public static string DebianTree => Path.Combine(TestCache, "images", "debian-sudo");
 
     /// <summary>The user with a 65536-id range in /etc/subuid and /etc/subgid.</summary>
     public static TestUser UserWithRange { get; } = TestUser.Resolve(

@@ -37,7 +37,7 @@ internal static class Sandboxes
         public string WritableBusybox()
         {
             string dest = System.IO.Path.Combine(Path, "busybox");
-            Run("cp", "-a", E2EEnvironment.BusyboxImage, dest);
+            Run("cp", "-a", E2EEnvironment.BusyboxTree, dest);
             Directory.CreateDirectory(System.IO.Path.Combine(dest, ".singularity.d"));
             File.WriteAllText(System.IO.Path.Combine(dest, ".singularity.d", "runscript"), "#!/bin/sh\nid\n");
             Run("chmod", "0755", System.IO.Path.Combine(dest, ".singularity.d", "runscript"));
@@ -55,7 +55,7 @@ internal static class Sandboxes
         public string BusyboxOwnedAs(uint hostRoot, uint hostFive)
         {
             string dest = System.IO.Path.Combine(Path, "owned");
-            Run("cp", "-a", E2EEnvironment.BusyboxImage, dest);
+            Run("cp", "-a", E2EEnvironment.BusyboxTree, dest);
             File.WriteAllText(System.IO.Path.Combine(dest, "owned-by-5"), "five\n");
             Run("chmod", "0644", System.IO.Path.Combine(dest, "owned-by-5"));
             Run("chown", "-hR", $"{hostRoot}:{hostRoot}", dest);
@@ -76,7 +76,7 @@ internal static class Sandboxes
         public string Bundle()
         {
             string bundle = Subdirectory("bundle");
-            Run("cp", "-a", E2EEnvironment.BusyboxImage, System.IO.Path.Combine(bundle, "rootfs"));
+            Run("cp", "-a", E2EEnvironment.BusyboxTree, System.IO.Path.Combine(bundle, "rootfs"));
             Chown(bundle);
             return bundle;
         }

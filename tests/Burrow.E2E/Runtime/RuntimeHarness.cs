@@ -155,7 +155,7 @@ public sealed class ScratchSandbox : IDisposable
         Outside = Path.Combine(Dir, "outside");
         Directory.CreateDirectory(Path.Combine(E2EEnvironment.TestCache, "scratch"));
         Directory.CreateDirectory(Dir);
-        Run("cp", "-a", E2EEnvironment.BusyboxImage, Root);
+        Run("cp", "-a", E2EEnvironment.BusyboxTree, Root);
         Directory.CreateDirectory(Outside);
         Directory.CreateDirectory(Path.Combine(Dir, "src"));
         File.WriteAllText(Path.Combine(Dir, "src", "marker"), "bound\n");
@@ -192,4 +192,43 @@ public sealed class ScratchSandbox : IDisposable
         p.WaitForExit();
         Assert.Equal(0, p.ExitCode);
     }
+}
+
+/// <summary>
+/// Runs a shell command line as a test user on a new pseudo-terminal (python3's pty module: the command's
+/// session leader has it as controlling terminal, as a login shell has), and returns what the terminal showed.
+/// </summary>
+public static class PseudoTerminal
+{
+    private const string Driver = """
+        import os, pty, select, sys, time
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvp(sys.argv[1], sys.argv[1:])
+        out = b''
+        end = time.time() + 60
+        status = None
+        while time.time() < end:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if r:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    data = b''
+                if not data:
+                    break
+                out += data
+            elif os.waitpid(pid, os.WNOHANG)[0]:
+                status = 0
+                break
+        sys.stdout.write(out.decode(errors='replace').replace('\r\n', '\n'))
+        """;
+
+    /// <summary>Runs <paramref name="commandLine"/> with bash -c on a terminal; the result's Stdout is the terminal's output.</summary>
+    public static RunResult Run(TestUser user, string commandLine) =>
+        AsUser.Run(user, ["python3", "-c", Driver, "bash", "-c", commandLine], env: new Dictionary<string, string> { ["TERM"] = "dumb" },
+            timeout: TimeSpan.FromSeconds(90));
+
+    /// <summary>Single-quotes a word for bash.</summary>
+    public static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

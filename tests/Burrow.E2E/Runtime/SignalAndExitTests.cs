@@ -39,7 +39,7 @@ public class SignalAndExitTests
 
     public static IEnumerable<object[]> Signals()
     {
-        foreach ((string name, int number) in new[] { ("INT", 2), ("TERM", 15), ("HUP", 1), ("QUIT", 3), ("USR1", 10), ("USR2", 12) })
+        foreach ((string name, int number) in new[] { ("INT", 2), ("TERM", 15), ("HUP", 1), ("QUIT", 3), ("USR1", 10), ("USR2", 12), ("WINCH", 28) })
         {
             yield return [name, number, new string[0]];
             yield return [name, number, new[] { "--pid" }];

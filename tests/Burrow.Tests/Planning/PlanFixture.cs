@@ -27,6 +27,9 @@ internal sealed class PlanFixture
 
     public Dictionary<string, string> EnvFiles { get; } = [];
 
+    /// <summary>Which of 0, 1, 2 are terminals (none by default, as in a batch job).</summary>
+    public List<int> TerminalFds { get; } = [];
+
     public string? Passwd { get; set; } = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
     public string? Group { get; set; } = "root:x:0:\nsudo:x:27:\nnogroup:x:65534:\n";
     public List<string> EnvScripts { get; } = [];
@@ -51,7 +54,7 @@ internal sealed class PlanFixture
         }
         return new PlanInput(
             request,
-            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles },
+            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds },
             new ImageFacts { RootPath = "/images/box", Passwd = Passwd, Group = Group, EnvScripts = EnvScripts, Paths = image, RootWritableByCaller = RootWritable },
             identity);
     }

@@ -2,6 +2,7 @@ using Burrow.Core.Identity;
 using System.Globalization;
 using System.Text.Json;
 using Burrow.Core.Diagnostics;
+using Burrow.Core.Runtime.Serving;
 using Burrow.Linux;
 using Microsoft.Win32.SafeHandles;
 
@@ -18,13 +19,19 @@ public static class ContainerLauncher
     /// Runs the plan to completion and returns the exit status for burrow to exit with
     /// (payload status, 128+N for a signal). Throws BurrowException for set-up failures.
     /// </summary>
-    public static int Run(LaunchPlan plan, RuntimePaths paths)
+    /// <param name="server">Serves a squashfs root; null to make one from the plan (see <see cref="ImageServers"/>).</param>
+    public static int Run(LaunchPlan plan, RuntimePaths paths, IImageServer? server = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(paths);
         try
         {
-            return Launch(plan, paths);
+            using IImageServer? serving = server ?? ImageServers.For(plan.Root);
+            return Launch(plan, paths, serving);
+        }
+        catch (LinuxException e) when (e.Errno == Errno.EAGAIN && e.Operation == "posix_spawn")
+        {
+            throw ProcessLimit.Failure("cannot start the container's starter");
         }
         catch (Exception e) when (e is LinuxException or IOException or UnauthorizedAccessException)
         {
@@ -33,7 +40,7 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Launch(LaunchPlan plan, RuntimePaths paths)
+    private static int Launch(LaunchPlan plan, RuntimePaths paths, IImageServer? server)
     {
         Stage.StageRunner.Timing.Start();
         if (!File.Exists(paths.Starter))
@@ -56,7 +63,7 @@ public static class ContainerLauncher
         using SafeFileHandle planFd = FileDescriptors.MemoryFile("burrow-plan", json);
         (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
         using (engineEnd)
-        using (var signals = new SignalForwarder())
+        using (SignalForwarder signals = StartSignalForwarder())
         {
             Stage.StageRunner.Timing.Mark("engine: signal handlers");
             int starterFd = (int)starterEnd.DangerousGetHandle();
@@ -73,14 +80,33 @@ public static class ContainerLauncher
             }
             signals.Target = pid;
             Stage.StageRunner.Timing.Mark("engine: starter spawned");
-            return Supervise(pid, engineEnd, plan, helpers);
+            return Supervise(pid, engineEnd, plan, helpers, server);
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers)
+    /// <summary>The runtime's signal thread is the first thread burrow starts for a launch: it fails on the process limit.</summary>
+    private static SignalForwarder StartSignalForwarder()
+    {
+        try
+        {
+            return new SignalForwarder();
+        }
+        catch (Exception e) when (e is TypeInitializationException or IOException)
+        {
+            Exception cause = e.InnerException ?? e;
+            if (cause is IOException { HResult: Errno.EAGAIN })
+            {
+                throw ProcessLimit.Failure("cannot start burrow's signal-relay thread");
+            }
+            throw new BurrowException("cannot set up signal handling: " + cause.Message, ProcessLimit.MaybeHint());
+        }
+    }
+
+    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server)
     {
         BurrowException? failure = null;
         int? status = null;
+        bool payloadStarted = false;
         try
         {
             string? first = FileDescriptors.ReceivePacket(channel);
@@ -99,22 +125,52 @@ public static class ContainerLauncher
                 }
                 first = null;
             }
-            for (string? message = first ?? FileDescriptors.ReceivePacket(channel); message is not null; message = FileDescriptors.ReceivePacket(channel))
+            for (Packet? packet = first is null ? FileDescriptors.ReceivePacketWithDescriptor(channel) : new Packet(first, null);
+                 packet is { } p; packet = FileDescriptors.ReceivePacketWithDescriptor(channel))
             {
-                if (message[0] == StarterProtocol.PayloadStatus && int.TryParse(message.AsSpan(1), CultureInfo.InvariantCulture, out int code))
+                string message = p.Text;
+                if (message == StarterProtocol.ImageDevice && p.Descriptor is { } device && server is not null)
+                {
+                    try
+                    {
+                        server.Serve(device);
+                        Stage.StageRunner.Timing.Mark("engine: serving the image");
+                    }
+                    catch (BurrowException e)
+                    {
+                        // The stage is waiting on the mount: kill the container rather than let it hang.
+                        failure ??= e;
+                        ProcessSecurity.Kill(pid, 9);
+                    }
+                    continue;
+                }
+                if (p.Descriptor is { } unexpected)
+                {
+                    unexpected.Dispose();
+                    failure ??= new BurrowException($"unexpected descriptor from the starter with \"{message}\"");
+                    continue;
+                }
+                if (message.Length > 0 && message[0] == StarterProtocol.PayloadStatus && int.TryParse(message.AsSpan(1), CultureInfo.InvariantCulture, out int code))
                 {
                     status = code;
                     break;
                 }
+                if (message == StarterProtocol.PayloadStarting)
+                {
+                    payloadStarted = true;
+                    Stage.StageRunner.Timing.Mark("engine: payload started");
+                    continue;
+                }
                 failure ??= Interpret(message);
             }
         }
-        catch (LinuxException e)
+        catch (Exception e) when (e is LinuxException or InvalidDataException)
         {
             failure ??= new BurrowException("lost contact with the starter: " + e.Message);
         }
         // With the status in hand there is no need to wait while the monitor's exit tears the mount
         // namespace down; it is reaped now if it is already gone, else by init when burrow exits.
+        bool reported = status is not null;
         if (status is null)
         {
             status = Processes.Wait(pid).ShellCode;
@@ -127,11 +183,26 @@ public static class ContainerLauncher
         {
             throw failure;
         }
+        if (!reported)
+        {
+            throw new BurrowException($"the container's monitor ended without the payload's status (burrow-starter exit status {status})",
+                "it was killed from outside burrow, or the machine ran out of memory");
+        }
+        if (!payloadStarted)
+        {
+            // The stage reports every failure it can see; dying silently means its runtime could not start.
+            throw new BurrowException($"the container's set-up ended before the command started, without a message (status {status})",
+                ProcessLimit.MaybeHint() ?? "rerun with --debug");
+        }
         return status.Value;
     }
 
     private static BurrowException Interpret(string message)
     {
+        if (message.Length == 0)
+        {
+            return new BurrowException("unexpected empty message from the starter");
+        }
         string[] f = message[1..].Split('\t');
         if (message[0] == StarterProtocol.StageFailure && f.Length >= 2)
         {
@@ -148,6 +219,10 @@ public static class ContainerLauncher
     private static BurrowException StarterFailure(int errno, string operation)
     {
         string reason = System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);
+        if (errno == Errno.EAGAIN && operation.StartsWith("fork", StringComparison.Ordinal))
+        {
+            return ProcessLimit.Failure($"burrow-starter: {operation}");
+        }
         if (operation.StartsWith("unshare(CLONE_NEWUSER)", StringComparison.Ordinal))
         {
             return new BurrowException($"cannot create a user namespace: {reason}",

@@ -4,16 +4,18 @@ using Burrow.Linux;
 namespace Burrow.Core.Runtime.Launch;
 
 /// <summary>
-/// Relays the signals a user or a batch system sends to burrow (INT, TERM, HUP, QUIT, USR1, USR2)
+/// Relays the signals a user or a batch system sends to burrow (INT, TERM, HUP, QUIT, USR1, USR2, WINCH)
 /// to the starter's monitor, which passes them on to the payload. Registered before the starter is
 /// spawned, so a signal that arrives in between is kept and delivered once the target is known.
+/// The monitor has a session of its own, so the terminal's own signals (Ctrl-C, a resize) reach it only
+/// this way; an interactive payload, still in the terminal's foreground group, also gets them directly.
 /// </summary>
 internal sealed class SignalForwarder : IDisposable
 {
     private static readonly (PosixSignal Signal, int Number)[] s_forwarded =
     [
         (PosixSignal.SIGHUP, 1), (PosixSignal.SIGINT, 2), (PosixSignal.SIGQUIT, 3), (PosixSignal.SIGTERM, 15),
-        ((PosixSignal)10, 10), ((PosixSignal)12, 12),
+        ((PosixSignal)10, 10), ((PosixSignal)12, 12), ((PosixSignal)28, 28),
     ];
 
     private readonly List<PosixSignalRegistration> _registrations = [];

@@ -11,6 +11,9 @@ public enum ActionKind
 
     /// <summary>burrow shell IMAGE: an interactive shell.</summary>
     Shell,
+
+    /// <summary>burrow test IMAGE [ARGS…]: the image's test script (/.singularity.d/test).</summary>
+    Test,
 }
 
 /// <summary>
@@ -65,6 +68,15 @@ public sealed record ActionRequest
 
     /// <summary>--writable: the root is the sandbox itself, writable, instead of read-only.</summary>
     public bool Writable { get; init; }
+
+    /// <summary>--writable-tmpfs: changes go to a tmpfs that vanishes at exit.</summary>
+    public bool WritableTmpfs { get; init; }
+
+    /// <summary>Each --overlay DIR[:ro] as given, in order (later ones lie above earlier ones).</summary>
+    public IReadOnlyList<string> Overlays { get; init; } = [];
+
+    /// <summary>--unsquash: unpack a SIF into a temporary sandbox instead of mounting it.</summary>
+    public bool Unsquash { get; init; }
 
     /// <summary>--contain or --containall.</summary>
     public bool IsContained => Contain || ContainAll;

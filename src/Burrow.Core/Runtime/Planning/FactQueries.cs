@@ -10,6 +10,7 @@ namespace Burrow.Core.Runtime.Planning;
 public static class FactQueries
 {
     public const string RunScript = "/.singularity.d/runscript";
+    public const string TestScript = "/.singularity.d/test";
     public const string EnvScriptDir = "/.singularity.d/env";
     public const string Bash = "/bin/bash";
     public const string Sh = "/bin/sh";
@@ -24,6 +25,11 @@ public static class FactQueries
         foreach (BindSpec bind in BindSpec.ParseAll(request.Binds, hostCwd))
         {
             paths.Add(bind.Source);
+        }
+        foreach (OverlaySpec overlay in OverlaySpec.ParseAll(request.Overlays, hostCwd))
+        {
+            paths.Add(overlay.Directory);
+            paths.Add(overlay.Upper);
         }
         // The container paths the planner asks about (the working directory, home, --pwd) may sit under any
         // bind: ask for each one's host path through every bind that could cover it.
@@ -47,7 +53,7 @@ public static class FactQueries
 
     public static IReadOnlyList<string> ImagePaths(ActionRequest request, string hostCwd, IdentityDecision identity)
     {
-        var paths = new List<string> { hostCwd, identity.HomeDestination, "/", RunScript, Bash, Sh, "/etc/passwd", "/etc/group" };
+        var paths = new List<string> { hostCwd, identity.HomeDestination, "/", RunScript, TestScript, Bash, Sh, "/etc/passwd", "/etc/group" };
         if (request.Pwd is { } pwd && pwd.StartsWith('/'))
         {
             paths.Add(BindSpec.NormalizeIfAbsolute(pwd));

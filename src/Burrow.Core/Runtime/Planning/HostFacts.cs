@@ -19,6 +19,9 @@ public sealed record HostFacts
     /// <summary>The kind of every host path listed by <see cref="FactQueries.HostPaths"/>.</summary>
     public required IReadOnlyDictionary<string, PathKind> Paths { get; init; }
 
+    /// <summary>Which of descriptors 0, 1 and 2 (what the payload will get) are terminals.</summary>
+    public IReadOnlyList<int> TerminalFds { get; init; } = [];
+
     /// <summary>The text of each --env-file, keyed by the path as given.</summary>
     public IReadOnlyDictionary<string, string> EnvFiles { get; init; } = new Dictionary<string, string>();
 

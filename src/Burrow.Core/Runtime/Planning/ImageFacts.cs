@@ -11,6 +11,12 @@ public sealed record ImageFacts
 
     public RootFsKind Kind { get; init; } = RootFsKind.Directory;
 
+    /// <summary>Where the squashfs lies in <see cref="RootPath"/>, for <see cref="RootFsKind.Squashfs"/>.</summary>
+    public SquashfsLocation? Squashfs { get; init; }
+
+    /// <summary>The format the image came in: a SIF is never changed in place, even when it runs unpacked.</summary>
+    public Images.ImageFormat Format { get; init; } = Images.ImageFormat.Sandbox;
+
     /// <summary>True when the caller may write the root directory (needed for --writable).</summary>
     public bool RootWritableByCaller { get; init; }
 

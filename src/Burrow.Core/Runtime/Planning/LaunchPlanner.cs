@@ -38,7 +38,7 @@ public static class LaunchPlanner
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
         IReadOnlyList<MountStep> mounts = MountPlanner.Plan(input, binds, namespaces);
-        var root = new RootFsPlan(input.Image.RootPath, input.Image.Kind, request.Writable);
+        RootFsPlan root = RootPlanner.Plan(input);
 
         PlannedEnvironment env = EnvironmentPlanner.Plan(request, input.Host, input.Identity.HomeDestination, input.Image.RootPath);
         IReadOnlyList<string> argv = ProcessPlanner.ActionArgv(request, input.Image);
@@ -47,9 +47,12 @@ public static class LaunchPlanner
         {
             envVars = [.. envVars.Where(v => v.Name != "SHELL"), new EnvVar("SHELL", argv.Count > 0 ? argv[0] : FactQueries.Sh)];
         }
+        int commandIndex = 0;
         if (ProcessPlanner.CanSourceEnvScripts(input.Image) && argv.Count > 0)
         {
+            int actionCount = argv.Count;
             argv = ProcessPlanner.WithEnvScripts(argv, input.Image.EnvScripts, env.UserSet);
+            commandIndex = argv.Count - actionCount;
         }
 
         var draft = new LaunchPlan
@@ -70,6 +73,9 @@ public static class LaunchPlanner
                 SupplementaryGroups = input.Identity.SupplementaryGroups,
                 Capabilities = input.Identity.Capabilities,
                 NoNewPrivileges = true,
+                CommandIndex = commandIndex,
+                Session = PayloadGuards.Session(input.Host),
+                SyscallFilter = PayloadGuards.Filter(namespaces),
             },
             Warnings = input.Identity.Warnings,
         };
@@ -83,7 +89,7 @@ public static class LaunchPlanner
     private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root)
     {
         var files = new List<SynthesizedFile>();
-        if (IdentityFiles.ShouldGenerate(input.Identity, root.Writable))
+        if (IdentityFiles.ShouldGenerate(input.Identity, RootPlanner.IsWritable(root)))
         {
             if (input.Image.Passwd is { } passwd)
             {

@@ -17,7 +17,9 @@ public static class PlanChecks
     public static readonly IReadOnlyList<PlanCheck> Strict =
     [
         new("command-given", CommandGiven),
+        new("command-not-empty", CommandNotEmpty),
         new("bind-destination-absolute", BindDestinationAbsolute),
+        new("bind-destination-length", BindDestinationLength),
         new("bind-destination-not-root", BindDestinationNotRoot),
         new("bind-source-exists", BindSourceExists),
         new("pwd-absolute", PwdAbsolute),
@@ -25,6 +27,8 @@ public static class PlanChecks
         new("network-unprivileged", NetworkUnprivileged),
         new("hostname-valid", HostnameValid),
         new("writable-sandbox", WritableSandbox),
+        new("overlay-directory", OverlayDirectory),
+        new("overlay-one-writable", OverlayOneWritable),
     ];
 
     public static readonly IReadOnlyList<PlanCheck> Warnings =
@@ -34,6 +38,7 @@ public static class PlanChecks
         new("cwd-in-container", CwdInContainer),
         new("env-scripts-need-sh", EnvScriptsNeedSh),
         new("env-file-overridden", EnvFileOverridden),
+        new("writable-tmpfs-ignored", WritableTmpfsIgnored),
     ];
 
     private static IEnumerable<(string, string?)> CommandGiven(PlanContext c)
@@ -41,6 +46,33 @@ public static class PlanChecks
         if (c.Input.Request.Action == ActionKind.Exec && c.Input.Request.Arguments.Count == 0)
         {
             yield return ("exec needs a command to run in the container", "burrow exec IMAGE COMMAND [ARGS…]");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> CommandNotEmpty(PlanContext c)
+    {
+        if (c.Input.Request.Action == ActionKind.Exec && c.Input.Request.Arguments.Count > 0 && c.Input.Request.Arguments[0].Length == 0)
+        {
+            yield return ("exec: the command to run is an empty string ('')", "give the command's name or path: burrow exec IMAGE COMMAND [ARGS…]");
+        }
+    }
+
+    /// <summary>Linux refuses paths over PATH_MAX (4096 bytes with the NUL) and names over NAME_MAX (255 bytes).</summary>
+    private static IEnumerable<(string, string?)> BindDestinationLength(PlanContext c)
+    {
+        const int pathMax = 4095, nameMax = 255;
+        foreach (BindSpec b in c.Binds)
+        {
+            int bytes = System.Text.Encoding.UTF8.GetByteCount(b.Destination);
+            int longest = b.Destination.Split('/').Max(n => System.Text.Encoding.UTF8.GetByteCount(n));
+            if (bytes > pathMax || longest > nameMax)
+            {
+                string shown = b.Destination.Length > 60 ? b.Destination[..60] + "…" : b.Destination;
+                yield return (bytes > pathMax
+                    ? $"--bind: the destination {shown} is {bytes} bytes long; Linux paths are at most {pathMax}"
+                    : $"--bind: the destination {shown} has a name of {longest} bytes; Linux names are at most {nameMax}",
+                    "give a shorter container path");
+            }
         }
     }
 
@@ -108,6 +140,12 @@ public static class PlanChecks
 
     private static IEnumerable<(string, string?)> WritableSandbox(PlanContext c)
     {
+        if (c.Input.Request.Writable && c.Input.Image.Format == Images.ImageFormat.Sif)
+        {
+            yield return ($"--writable: the SIF image {c.Input.Image.RootPath} cannot be changed in place",
+                "use --writable-tmpfs for changes that vanish at exit, --overlay DIR to keep them in a directory, or build a sandbox (burrow build --sandbox DIR IMAGE) and run that --writable");
+            yield break;
+        }
         if (c.Input.Request.Writable && !c.Input.Image.RootWritableByCaller)
         {
             yield return ($"--writable: you cannot write to the image {c.Input.Image.RootPath}",
@@ -115,9 +153,50 @@ public static class PlanChecks
         }
     }
 
+    private static IEnumerable<(string, string?)> OverlayDirectory(PlanContext c)
+    {
+        foreach (OverlaySpec o in OverlaySpec.ParseAll(c.Input.Request.Overlays, c.Input.Host.Cwd))
+        {
+            PathKind kind = c.Input.Host.KindOf(o.Directory);
+            if (kind != PathKind.Directory)
+            {
+                yield return ($"--overlay {o.Given}: {o.Directory} {(kind == PathKind.Missing ? "does not exist" : "is not a directory")}",
+                    kind == PathKind.Missing ? $"create it first (mkdir -p {o.Directory}); Burrow keeps the changes in its upper/ directory" : "give a directory (overlay images are not supported)");
+            }
+        }
+    }
+
+    private static IEnumerable<(string, string?)> OverlayOneWritable(PlanContext c)
+    {
+        ActionRequest r = c.Input.Request;
+        IReadOnlyList<OverlaySpec> writable = OverlaySpec.ParseAll(r.Overlays, c.Input.Host.Cwd).Where(o => !o.ReadOnly).ToArray();
+        if (writable.Count > 1)
+        {
+            yield return ($"--overlay: {writable.Count} writable overlays ({string.Join(", ", writable.Select(o => o.Given))}); only one can take the changes",
+                "add :ro to all but one of them");
+        }
+        if (r.Overlays.Count > 0 && r.Writable)
+        {
+            yield return ("--overlay and --writable cannot be used together", "with --overlay, changes go to the overlay: leave --writable out");
+        }
+        if (writable.Count > 0 && r.WritableTmpfs)
+        {
+            yield return ($"--writable-tmpfs and the writable overlay {writable[0].Given} cannot be used together",
+                "the overlay takes the changes already; leave --writable-tmpfs out or add :ro to the overlay");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> WritableTmpfsIgnored(PlanContext c)
+    {
+        if (c.Input.Request.WritableTmpfs && c.Input.Request.Writable)
+        {
+            yield return ("--writable-tmpfs is ignored with --writable: changes go to the sandbox itself", null);
+        }
+    }
+
     private static IEnumerable<(string, string?)> IdentityFilesInImage(PlanContext c)
     {
-        if (!IdentityFiles.ShouldGenerate(c.Input.Identity, c.Draft.Root.Writable))
+        if (!IdentityFiles.ShouldGenerate(c.Input.Identity, RootPlanner.IsWritable(c.Draft.Root)))
         {
             yield break;
         }

@@ -21,6 +21,7 @@ public static class PlanExplainer
         Mounts(s, plan.Mounts);
         Files(s, plan.Files);
         Process(s, plan.Process);
+        Guards(s, plan);
         if (plan.Warnings.Count > 0)
         {
             s.AppendLine("Warnings");
@@ -79,10 +80,28 @@ public static class PlanExplainer
     private static void Root(StringBuilder s, RootFsPlan root)
     {
         s.AppendLine("Root file system");
-        s.AppendLine($"  {root.HostPath} ({root.Kind.ToString().ToLowerInvariant()})");
-        s.AppendLine(root.Writable
-            ? "  writable: bound read-write (--writable); changes stay in the image"
-            : "  read-only (--writable to change a sandbox you own); mount points are made in a throw-away overlay layer, the image is never modified");
+        string how = root.Kind == RootFsKind.Squashfs
+            ? string.Create(CultureInfo.InvariantCulture, $"squashfs at offset {root.Squashfs?.Offset ?? 0}, mounted over FUSE and served by burrow itself")
+            : "directory";
+        s.AppendLine($"  {root.HostPath} ({how})");
+        foreach (OverlayLayer o in root.Overlays)
+        {
+            s.AppendLine(o.ReadOnly
+                ? $"  overlay {o.Upper}: read-only layer (--overlay {o.Directory}:ro)"
+                : $"  overlay {o.Directory}: takes every change, in {o.Upper} (--overlay); they persist");
+        }
+        if (root.Writable)
+        {
+            s.AppendLine("  writable: bound read-write (--writable); changes stay in the image");
+        }
+        else if (root.WritableTmpfs)
+        {
+            s.AppendLine($"  writable: changes go to a tmpfs of at most {root.TmpfsSize} that vanishes at exit (--writable-tmpfs)");
+        }
+        else if (root.Overlays.All(o => o.ReadOnly))
+        {
+            s.AppendLine("  read-only (--writable-tmpfs or --overlay DIR for changes); mount points are made in a throw-away layer, the image is never modified");
+        }
         s.AppendLine();
     }
 
@@ -146,6 +165,31 @@ public static class PlanExplainer
         foreach (EnvVar v in p.Env)
         {
             s.AppendLine($"    {v.Name}={v.Value}");
+        }
+        s.AppendLine();
+    }
+
+    private static void Guards(StringBuilder s, LaunchPlan plan)
+    {
+        ProcessPlan p = plan.Process;
+        s.AppendLine("Terminal and monitor (what the payload cannot do to your terminal or to burrow's monitor)");
+        s.AppendLine((p.Session.New ? "  session  new (setsid)" : "  session  yours, kept") + (p.Session.Reason.Length > 0 ? ": " + p.Session.Reason : ""));
+        s.AppendLine(plan.Namespaces.Pid
+            ? "  monitor  outside the new PID namespace: no pid the payload can write names it"
+            : "  monitor  its own session and process group; the payload finds it as its parent, so the filter refuses what could stop it");
+        if (p.SyscallFilter.Count == 0)
+        {
+            s.AppendLine("  seccomp  none");
+        }
+        else
+        {
+            s.AppendLine("  seccomp  every system call is allowed except (arguments compared on their low 32 bits):");
+            foreach (SyscallRule r in p.SyscallFilter)
+            {
+                string args = r.Arguments.Count == 0 ? "any arguments" : string.Join(", ", r.Arguments.Select(PayloadGuards.Describe));
+                string errno = r.Errno switch { PayloadGuards.EPERM => "EPERM", PayloadGuards.ENOSYS => "ENOSYS", _ => "errno " + r.Errno.ToString(CultureInfo.InvariantCulture) };
+                s.AppendLine($"    {r.Syscall}({args}) -> {errno}: {r.Reason}");
+            }
         }
         s.AppendLine();
     }

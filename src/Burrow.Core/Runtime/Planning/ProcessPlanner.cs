@@ -15,6 +15,7 @@ public static class ProcessPlanner
         ActionKind.Run when image.KindOf(FactQueries.RunScript) == PathKind.File => [FactQueries.RunScript, .. request.Arguments],
         ActionKind.Run => [.. ShellArgv(request, image), .. request.Arguments],
         ActionKind.Shell => ShellArgv(request, image),
+        ActionKind.Test => [FactQueries.TestScript, .. request.Arguments],
         _ => throw new ArgumentOutOfRangeException(nameof(request), request.Action, "unknown action"),
     };
 
@@ -35,10 +36,13 @@ public static class ProcessPlanner
     public static IReadOnlyList<string> WithEnvScripts(IReadOnlyList<string> argv, IReadOnlyList<string> scripts, IReadOnlyList<EnvVar> userSet)
     {
         var script = new StringBuilder();
+        // An env script that runs exit (or fails under set -e) ends the wrapper before the command: say which one, and how.
+        script.Append("trap 'printf \"ERROR:   the image'\\''s environment script %s ended the container (exit status %s) before the command ran\\n\" \"$burrow_env_script\" \"$?\" >&2' EXIT\n");
         foreach (string path in scripts)
         {
-            script.Append(". ").Append(Quote(path)).Append('\n');
+            script.Append("burrow_env_script=").Append(Quote(path)).Append("; . ").Append(Quote(path)).Append('\n');
         }
+        script.Append("trap - EXIT\n");
         foreach (EnvVar v in userSet)
         {
             script.Append("export ").Append(v.Name).Append('=').Append(Quote(v.Value)).Append('\n');

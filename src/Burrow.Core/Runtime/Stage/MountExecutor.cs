@@ -1,4 +1,5 @@
 using Burrow.Core.Diagnostics;
+using Burrow.Core.Runtime.Planning;
 using Burrow.Linux;
 using Microsoft.Win32.SafeHandles;
 
@@ -8,16 +9,41 @@ namespace Burrow.Core.Runtime.Stage;
 /// Performs one planned mount: builds it detached (open_tree for binds, fsopen for new file
 /// systems), sets its flags on the whole detached tree, and attaches it to a target opened inside
 /// the container root by <see cref="RootDirectory.OpenMountTarget"/>.
+/// A missing mount point is created only on a mount that belongs to the container (the root, or a
+/// file system the stage made, such as a tmpfs): never in a host directory that a bind shows, because
+/// that would leave files on the host (a bind of /tmp on /etc would get empty passwd and group files).
 /// </summary>
-internal sealed class MountExecutor(RootDirectory root)
+internal sealed class MountExecutor
 {
+    private readonly RootDirectory _root;
+    private readonly ulong _rootMount;
+    private readonly HashSet<ulong> _containerMounts = [];
+    private readonly Dictionary<ulong, MountStep> _hostBinds = [];
+
+    public MountExecutor(RootDirectory root)
+    {
+        _root = root;
+        _rootMount = FileStatus.MountId(root.Handle, "the container root");
+        _containerMounts.Add(_rootMount);
+    }
+
     public void Perform(MountStep step)
     {
         try
         {
             using SafeFileHandle mount = Build(step, out CreateKind targetKind);
-            using SafeFileHandle target = root.OpenMountTarget(step.Target, targetKind);
+            ulong id = FileStatus.MountId(mount, step.Target);
+            using SafeFileHandle target = _root.OpenMountTarget(step.Target, targetKind, (dir, at) => RefuseHostDirectory(dir, at, step.Target));
+            CheckTargetKind(target, targetKind, step.Target, Describe(step), step.Reason.StartsWith("user bind", StringComparison.Ordinal));
             Mounts.Attach(mount, target, step.Target);
+            if (step.Kind == MountKind.Bind)
+            {
+                _hostBinds[id] = step;
+            }
+            else
+            {
+                _containerMounts.Add(id);
+            }
         }
         catch (Exception e) when (e is LinuxException or BurrowException)
         {
@@ -46,7 +72,8 @@ internal sealed class MountExecutor(RootDirectory root)
             {
                 using SafeFileHandle mount = Mounts.CloneTree(source, file.Target, recursive: false);
                 Mounts.SetAttributes(mount, MountAttributes.ReadOnly | MountAttributes.NoSuid | MountAttributes.NoDev, recursive: false, file.Target);
-                using SafeFileHandle target = root.OpenMountTarget(file.Target, CreateKind.File);
+                using SafeFileHandle target = _root.OpenMountTarget(file.Target, CreateKind.File, (dir, at) => RefuseHostDirectory(dir, at, file.Target));
+                CheckTargetKind(target, CreateKind.File, file.Target, "the generated file " + file.Target, userBind: false);
                 Mounts.Attach(mount, target, file.Target);
             }
             catch (LinuxException e)
@@ -55,6 +82,49 @@ internal sealed class MountExecutor(RootDirectory root)
             }
         }
     }
+
+    /// <summary>Called before a missing component is created in <paramref name="directory"/> (container path <paramref name="at"/>).</summary>
+    private void RefuseHostDirectory(SafeFileHandle directory, string at, string target)
+    {
+        ulong id = FileStatus.MountId(directory, at);
+        if (_containerMounts.Contains(id))
+        {
+            return;
+        }
+        string? host = _hostBinds.TryGetValue(id, out MountStep? bind) && bind.Source is not null
+            && ContainerPaths.TryRebase(at, bind.Target, bind.Source, out string? rebased) ? rebased : null;
+        string where = host is not null ? $"{at} is the host directory {host} ({bind!.Reason})" : $"{at} is a host directory bound into the container";
+        throw new BurrowException($"refusing to create {target}: {where}, and Burrow never creates anything in a host directory you bound",
+            $"bind to a destination where nothing needs to be created (a bind over {at} hides what the image has there), "
+            + $"or create what {target} needs in {host ?? "that host directory"} yourself");
+    }
+
+    /// <summary>move_mount says only EINVAL or ENOTDIR when a directory goes on a file or the other way round.</summary>
+    private void CheckTargetKind(SafeFileHandle target, CreateKind wanted, string path, string what, bool userBind)
+    {
+        FileStatus st = FileStatus.Of(target, path);
+        if ((wanted == CreateKind.Directory) == (st.Kind == FileKind.Directory))
+        {
+            return;
+        }
+        string has = FileStatus.MountId(target, path) == _rootMount ? "the image has" : "the container has";
+        string need = wanted == CreateKind.Directory ? "a directory" : "a file";
+        string hint = userBind
+            ? $"choose another destination for the bind, or bind {need} there"
+            : $"the image needs {need} at {path}: fix or rebuild the image";
+        throw new BurrowException($"cannot perform {what}: {has} {Article(st.Kind)} at {path}, where {need} is mounted", hint);
+    }
+
+    private static string Article(FileKind kind) => kind switch
+    {
+        FileKind.Directory => "a directory",
+        FileKind.Regular => "a file",
+        FileKind.CharDevice or FileKind.BlockDevice => "a device",
+        FileKind.Fifo => "a FIFO",
+        FileKind.Socket => "a socket",
+        FileKind.Symlink => "a symbolic link",
+        _ => "something that is not a directory",
+    };
 
     private static SafeFileHandle Build(MountStep step, out CreateKind targetKind)
     {

@@ -6,8 +6,8 @@ namespace Burrow.Core.Runtime.Stage;
 
 /// <summary>
 /// The session tmpfs on the engine's session directory, private to this mount namespace:
-/// <c>root/</c> where the container root is assembled, and a second tmpfs <c>data/</c> holding
-/// <c>upper/</c> and <c>work/</c> for the overlay over a read-only image and <c>files/</c> for
+/// <c>root/</c> where the container root is assembled, <c>image/</c> where a squashfs image is mounted, and a second tmpfs <c>data/</c> holding
+/// <c>upper/</c> and <c>work/</c> for the overlay's writable layer, <c>mp/</c> for the mount points the image lacks, and <c>files/</c> for
 /// generated files. The session tmpfs is unbindable, so a recursive bind of a parent directory (the
 /// home) does not carry it, or anything under it, into the container; <c>data/</c> is a separate
 /// mount because an unbindable mount can be neither the source of a bind nor an overlay layer.
@@ -22,9 +22,16 @@ internal sealed class SessionArea
 
     public string Work => Path + "/data/work";
 
+    /// <summary>A lower layer above the image that holds the mount points the image lacks.</summary>
+    public string MountPointLayer => Path + "/data/mp";
+
     public string RootMountPoint => Path + "/root";
 
-    public static SessionArea Mount(string path)
+    /// <summary>Where a squashfs image's FUSE file system is mounted, to be the overlay's lower layer.</summary>
+    public string ImageMountPoint => Path + "/image";
+
+    /// <param name="dataSize">A size limit for the data tmpfs (--writable-tmpfs writes land there), or null.</param>
+    public static SessionArea Mount(string path, string? dataSize)
     {
         const MountAttributes attrs = MountAttributes.NoSuid | MountAttributes.NoDev;
         using (SafeFileHandle tmpfs = Mounts.CreateFileSystem("tmpfs", [new("mode", "0700")], attrs, "the session directory"))
@@ -33,12 +40,14 @@ internal sealed class SessionArea
         }
         Mounts.MakeUnbindable(path);
         Directory.CreateDirectory(path + "/root");
+        Directory.CreateDirectory(path + "/image");
         Directory.CreateDirectory(path + "/data");
-        using (SafeFileHandle data = Mounts.CreateFileSystem("tmpfs", [new("mode", "0700")], attrs, "the session data"))
+        KeyValuePair<string, string?>[] dataOptions = dataSize is null ? [new("mode", "0700")] : [new("mode", "0700"), new("size", dataSize)];
+        using (SafeFileHandle data = Mounts.CreateFileSystem("tmpfs", dataOptions, attrs, "the session data"))
         {
             Mounts.Attach(data, path + "/data");
         }
-        foreach (string dir in new[] { "upper", "work", "files" })
+        foreach (string dir in new[] { "upper", "work", "mp", "files" })
         {
             Directory.CreateDirectory(path + "/data/" + dir);
         }

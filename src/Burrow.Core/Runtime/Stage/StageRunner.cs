@@ -58,7 +58,13 @@ public static class StageRunner
                     ?? throw new BurrowException("the launch plan is empty");
             }
             Timing.Mark("stage: plan read");
-            Execute(plan, args[2]);
+            Execute(plan, args[2], sync, device =>
+            {
+                if (!FileDescriptors.SendPacket(sync, StarterProtocol.ImageDevice, device))
+                {
+                    throw new BurrowException("the engine went away before it could serve the image");
+                }
+            });
             return ExitCodes.Failure; // not reached: Execute execs the payload or throws
         }
         catch (BurrowException e)
@@ -73,17 +79,25 @@ public static class StageRunner
         {
             return Report(sync, ExitCodes.Failure, "container set-up failed: " + e.Message, null);
         }
+        catch (Exception e)
+        {
+            // The stage is a boundary of its own: whatever it did not expect still reaches the engine as one message.
+            return Report(sync, ExitCodes.Failure, $"container set-up failed ({e.GetType().Name}): {e.Message}", ProcessLimit.MaybeHint());
+        }
     }
 
-    private static void Execute(LaunchPlan plan, string sessionPath)
+    private static void Execute(LaunchPlan plan, string sessionPath, SafeFileHandle sync, Action<SafeFileHandle> handToEngine)
     {
         // The payload must die with burrow: PR_SET_PDEATHSIG survives exec but not every credential change.
         ProcessSecurity.SetParentDeathSignal(9);
         int lastCap = ProcessSecurity.LastCapability();
+        // Compiled now, while the root is the host's: libseccomp must never be loaded from the image.
+        byte[]? filter = PayloadFilter.Compile(plan.Process.SyscallFilter ?? []);
+        Timing.Mark("stage: seccomp filter compiled");
         Mounts.MakeAllPrivate();
 
-        var session = SessionArea.Mount(sessionPath);
-        using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan));
+        var session = SessionArea.Mount(sessionPath, plan.Root.TmpfsSize);
+        using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan), handToEngine);
         Timing.Mark("stage: session and root");
         var mounter = new MountExecutor(root);
         foreach (MountStep step in plan.Mounts ?? [])
@@ -104,13 +118,14 @@ public static class StageRunner
         {
             Network.BringUpLoopback();
         }
-        if (!plan.Root.Writable)
+        if (!Planning.RootPlanner.IsWritable(plan.Root))
         {
             Mounts.SetAttributes(root.Handle, MountAttributes.ReadOnly, recursive: false, "the container root");
         }
         Mounts.PivotRoot(root.Handle, "the container root");
         Timing.Mark("stage: files, pivot_root");
-        PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap);
+        PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap, filter,
+            () => FileDescriptors.SendPacket(sync, StarterProtocol.PayloadStarting));
     }
 
     private static List<(string, CreateKind)> MountPoints(LaunchPlan plan)
@@ -132,7 +147,16 @@ public static class StageRunner
 
     private static int Report(SafeFileHandle sync, int code, string message, string? hint)
     {
-        if (!FileDescriptors.SendPacket(sync, StarterProtocol.FormatStageFailure(code, message, hint)))
+        bool sent;
+        try
+        {
+            sent = FileDescriptors.SendPacket(sync, StarterProtocol.FormatStageFailure(code, message, hint));
+        }
+        catch (LinuxException)
+        {
+            sent = false;
+        }
+        if (!sent)
         {
             Log.Failure(message);
         }

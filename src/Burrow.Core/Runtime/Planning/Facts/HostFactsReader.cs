@@ -30,7 +30,11 @@ public static class HostFactsReader
         }
         // GetEnvironmentVariables has no order; sort so that plans (and --explain) are reproducible.
         environment.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return new HostFacts { User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles };
+        return new HostFacts
+        {
+            User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles,
+            TerminalFds = ProcessSecurity.Terminals(0, 1, 2),
+        };
     }
 
     /// <summary>The kind of a host path, following symlinks as a bind mount's source does.</summary>

@@ -1,6 +1,5 @@
 using Burrow.Core.Images;
 using Burrow.Core.Identity;
-using Burrow.Linux;
 
 namespace Burrow.Core.Runtime.Planning.Facts;
 
@@ -10,9 +9,9 @@ public static class ImageFactsReader
     /// <summary>passwd and group files larger than this are refused rather than copied into the plan.</summary>
     public const int MaxAccountFileBytes = 4 << 20;
 
-    public static ImageFacts Read(ResolvedImage image, ActionRequest request, string hostCwd, IdentityDecision identity)
+    public static ImageFacts Read(OpenedImage image, ActionRequest request, string hostCwd, IdentityDecision identity)
     {
-        using var reader = new RootDirectoryReader(image.RootPath);
+        IImageRootReader reader = image.Reader;
         var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
         foreach (string path in FactQueries.ImagePaths(request, hostCwd, identity))
         {
@@ -21,9 +20,11 @@ public static class ImageFactsReader
         string envDir = FactQueries.EnvScriptDir;
         return new ImageFacts
         {
-            RootPath = image.RootPath,
+            RootPath = image.HostPath,
             Kind = image.Kind,
-            RootWritableByCaller = PathProbe.CanWrite(image.RootPath),
+            Squashfs = image.Squashfs,
+            Format = image.Format,
+            RootWritableByCaller = image.WritableByCaller,
             Passwd = reader.ReadText("/etc/passwd", MaxAccountFileBytes),
             Group = reader.ReadText("/etc/group", MaxAccountFileBytes),
             EnvScripts = reader.ListFiles(envDir).Where(n => n.EndsWith(".sh", StringComparison.Ordinal)).Select(n => envDir + "/" + n).ToArray(),

@@ -1,0 +1,63 @@
+using Burrow.Core.Diagnostics;
+using Burrow.Linux;
+
+namespace Burrow.Core.Runtime.Stage;
+
+/// <summary>
+/// Turns the plan's <see cref="SyscallRule"/>s into a seccomp program. Runs at the start of the stage,
+/// while its root is still the host's: libseccomp is loaded from the host, never from the image. The
+/// monitor's pid, which only the stage knows, is its parent's (there is no PID namespace when the
+/// planner names the monitor).
+/// </summary>
+internal static class PayloadFilter
+{
+    public static byte[]? Compile(IReadOnlyList<SyscallRule> rules)
+    {
+        if (rules.Count == 0)
+        {
+            return null;
+        }
+        int monitor = 0;
+        if (rules.Any(r => r.Arguments.Any(a => a.Operand != SyscallOperand.Value)))
+        {
+            monitor = ProcessSecurity.ParentPid;
+            if (monitor <= 1)
+            {
+                throw new BurrowException($"the plan's seccomp filter names the monitor, but the stage's parent is pid {monitor}, not the monitor",
+                    "rules about the monitor belong in plans without a PID namespace");
+            }
+        }
+        var denials = rules.Select(r => new SyscallDenial(r.Syscall, r.Errno,
+            r.Arguments.Select(a => new SyscallArgumentTest(a.Index, 0xffffffff, Operand(a, monitor))).ToArray())).ToArray();
+        try
+        {
+            return SyscallFilter.Compile(denials);
+        }
+        catch (LinuxException e)
+        {
+            throw new BurrowException("cannot build the payload's seccomp filter: " + e.Message,
+                "Burrow needs libseccomp (Debian package libseccomp2) to keep the payload from typing into your terminal and from stopping its monitor");
+        }
+    }
+
+    public static void Install(byte[] program)
+    {
+        try
+        {
+            SyscallFilter.Install(program);
+        }
+        catch (LinuxException e)
+        {
+            throw new BurrowException("cannot install the payload's seccomp filter: " + e.Message,
+                e.Errno == Errno.EACCES ? "the kernel needs no_new_privs or CAP_SYS_ADMIN for it; a plan without no_new_privs must keep CAP_SYS_ADMIN until then" : null);
+        }
+    }
+
+    /// <summary>The low 32 bits the argument must have: -pid is written as the kernel reads an int.</summary>
+    private static ulong Operand(SyscallArgument a, int monitor) => a.Operand switch
+    {
+        SyscallOperand.MonitorPid => (uint)monitor,
+        SyscallOperand.MonitorProcessGroup => unchecked((uint)-monitor),
+        _ => a.Value,
+    };
+}
