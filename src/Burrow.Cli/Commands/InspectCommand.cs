@@ -56,7 +56,9 @@ public static class InspectCommand
             {
                 sb.Append(TerminalText.EscapeMultiline(m.Deffile));
             }
-            if (result.GetValue(labels) || sb.Length == 0)
+            // Labels are the default view; an empty runscript asked for alone prints nothing, not the labels.
+            bool sectionAsked = result.GetValue(runscript) || result.GetValue(environment) || result.GetValue(deffile);
+            if (result.GetValue(labels) || !sectionAsked)
             {
                 foreach ((string k, string v) in m.Labels)
                 {
