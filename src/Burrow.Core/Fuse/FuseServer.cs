@@ -39,6 +39,7 @@ public sealed class FuseServer : IDisposable
     private readonly TaskCompletionSource<FuseServerExit> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
     private int _running;
+    private int _started;
     private int _unmounted;
     private int _disposed;
 
@@ -49,7 +50,7 @@ public sealed class FuseServer : IDisposable
         _wake = wake;
         _workers = channels.Select(_ => new FuseWorkerState(session, fs)).ToArray();
         _threads = new Thread[channels.Length];
-        _running = channels.Length;
+        _running = 0;
         for (int i = 0; i < channels.Length; i++)
         {
             int index = i;
@@ -109,9 +110,29 @@ public sealed class FuseServer : IDisposable
     internal static FuseServer Start(FuseSession session, IFuseChannel[] channels, IReadOnlyFileSystem fileSystem, WakeEvent? wake)
     {
         var server = new FuseServer(session, channels, fileSystem, wake);
+        int started = 0;
         foreach (Thread t in server._threads)
         {
-            t.Start();
+            Interlocked.Increment(ref server._running);
+            try
+            {
+                t.Start();
+                started++;
+                server._started = started;
+            }
+            catch (OutOfMemoryException) when (started > 0)
+            {
+                // No thread to be had (ulimit -u, memory): serve with the workers that started.
+                Interlocked.Decrement(ref server._running);
+                Log.Verbose($"{session.Failures.ImageName}: serving with {started} of {server._threads.Length} threads: no more could start");
+                break;
+            }
+            catch
+            {
+                Interlocked.Decrement(ref server._running);
+                server.Dispose();
+                throw;
+            }
         }
         return server;
     }
@@ -143,12 +164,10 @@ public sealed class FuseServer : IDisposable
             return;
         }
         Stop();
-        foreach (Thread t in _threads)
+        // Only the threads that started: one whose start failed cannot be joined.
+        foreach (Thread t in _threads.Take(Volatile.Read(ref _started)))
         {
-            if (t.ThreadState != ThreadState.Unstarted)
-            {
-                t.Join();
-            }
+            t.Join();
         }
         foreach (IFuseChannel c in _channels)
         {

@@ -1,6 +1,8 @@
 using Burrow.Core.Diagnostics;
 using Burrow.Core.Runtime;
 using Burrow.Core.Runtime.Planning.Facts;
+using Burrow.Core.Runtime.Serving;
+using Burrow.Core.Squashfs;
 using Burrow.Core.Sif;
 using Burrow.Linux;
 
@@ -45,16 +47,54 @@ public static class ImageOpener
 
     private static OpenedImage OpenSif(ImageSpec spec, string file, ImageOpenOptions options)
     {
-        using SifImage sif = OpenSifFile(spec, file);
-        SifDescriptor partition = sif.PrimarySystemPartition
-            ?? throw new BurrowException($"image {spec.Given}: the SIF has no primary system partition, so there is nothing to run",
-                "is it a data container? list its objects with: burrow sif list " + file);
-        if (partition.FsType != SifFsType.Squash)
+        SifImage sif = OpenSifFile(spec, file);
+        try
         {
-            throw new BurrowException($"image {spec.Given}: the primary partition is {partition.FsType}, not squashfs; only squashfs can be run");
+            SifDescriptor partition = sif.PrimarySystemPartition
+                ?? throw new BurrowException($"image {spec.Given}: the SIF has no primary system partition, so there is nothing to run",
+                    "is it a data container? list its objects with: burrow sif list " + file);
+            if (partition.FsType != SifFsType.Squash)
+            {
+                throw new BurrowException($"image {spec.Given}: the primary partition is {partition.FsType}, not squashfs; only squashfs can be run");
+            }
+            if (options.Unsquash)
+            {
+                sif.Dispose();
+                return Unpacked(spec, file);
+            }
+            if (FuseDevice.Unusable() is { } why)
+            {
+                Log.Info($"cannot use {FuseDevice.Path} ({why}): unpacking the image instead of mounting it");
+                sif.Dispose();
+                return Unpacked(spec, file);
+            }
+            SquashfsImage squashfs;
+            try
+            {
+                squashfs = SquashfsImage.Open(sif.FileHandle!, partition.Offset, partition.Size, file);
+            }
+            catch (UnsupportedSquashfsCompressorException e)
+            {
+                Log.Info(e.Message + "; unpacking the image with unsquashfs instead of mounting it");
+                sif.Dispose();
+                return Unpacked(spec, file);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new BurrowException($"image {spec.Given}: its squashfs partition is damaged: {e.Message}", "rebuild or pull the image again");
+            }
+            var fileSystem = new SquashfsFileSystem(squashfs, ownsImage: true);
+            return new OpenedImage(spec, ImageFormat.Sif, RootFsKind.Squashfs, file, new SquashfsRootReader(squashfs), [sif, fileSystem],
+                () => new FileSystemServer(fileSystem, file))
+            {
+                Squashfs = new SquashfsLocation(partition.Offset, partition.Size),
+            };
         }
-        _ = options;
-        return Unpacked(spec, file);
+        catch
+        {
+            sif.Dispose();
+            throw;
+        }
     }
 
     private static SifImage OpenSifFile(ImageSpec spec, string file)

@@ -41,6 +41,7 @@ public sealed class WritableTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "SandboxOnly")] // a SIF is refused for another reason (SifRunTests)
     public void WritableOnAnImageTheCallerCannotWriteIsRefused()
     {
         RunResult r = AsUser.Burrow(User, "exec", "--writable", E2EEnvironment.BusyboxImage, "true");

@@ -16,7 +16,15 @@ public sealed class FileSystemServer(IReadOnlyFileSystem fileSystem, string imag
             fuseDevice.Dispose();
             throw new BurrowException("the stage mounted the image twice");
         }
-        _server = FuseServer.Start(fuseDevice, fileSystem, new FuseServerOptions { ImageName = imageName });
+        try
+        {
+            _server = FuseServer.Start(fuseDevice, fileSystem, new FuseServerOptions { ImageName = imageName });
+        }
+        catch (OutOfMemoryException)
+        {
+            // .NET's answer when no thread can be created; almost always the limit on the user's processes.
+            throw ProcessLimit.Failure($"cannot start a thread to serve the image {imageName}");
+        }
     }
 
     public void Dispose()
