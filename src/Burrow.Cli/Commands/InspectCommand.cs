@@ -8,7 +8,7 @@ namespace Burrow.Cli.Commands;
 /// <summary>
 /// <c>burrow inspect [--labels|--runscript|--environment|--deffile|--json] IMAGE</c>: the metadata Apptainer's
 /// inspect shows, read from the SIF's <c>inspect-metadata.json</c> (an OCI source is pulled into the cache first),
-/// or from <c>/.singularity.d</c> of a sandbox directory.
+/// or from <c>/.singularity.d</c> inside the image root of a sandbox directory or of a SIF without that object.
 /// </summary>
 public static class InspectCommand
 {

@@ -9,7 +9,8 @@ namespace Burrow.Core.Files;
 /// every directory on the way to them. The path is walked from <c>/</c> one component at a time by descriptor, and
 /// each directory passed through must be one no other user can change: owned by you or by root, and not writable by
 /// group or others unless sticky (as /tmp). Otherwise another user could rename a parent and put a directory of their
-/// own (or a symlink) in its place between two of Burrow's steps. Missing components are created 0700 whatever the
+/// own (or a symlink) in its place between two of Burrow's steps (inside a user namespace, where owners that are not
+/// mapped cannot be told apart, such a directory is judged by its mode). Missing components are created 0700 whatever the
 /// umask (<c>~/.cache</c> included, as the XDG base directory rules ask). Symlinks on the way are followed only from
 /// directories that passed the check, so their targets are as trusted as the rest.
 /// </summary>
@@ -174,7 +175,7 @@ public static class TrustedDirectory
     {
         FileStatus st = dir.Status();
         uint me = ProcessSecurity.Uid;
-        if (st.Uid != me && st.Uid != 0)
+        if (st.Uid != me && st.Uid != 0 && !IsUnmappedOwner(st.Uid, dir.Path))
         {
             throw new BurrowException($"cannot use {what} {full}: {dir.Path} belongs to uid {st.Uid.ToString(CultureInfo.InvariantCulture)}, who could replace what is in it",
                 hint);
@@ -185,6 +186,47 @@ public static class TrustedDirectory
             string who = (st.Permissions & 0x2) != 0 ? "everyone" : "its group";
             throw new BurrowException($"cannot use {what} {full}: {dir.Path} is writable by {who} (mode {Convert.ToString(st.Permissions & 0xfff, 8)}), so another user could replace what is in it",
                 $"chmod go-w {dir.Path}, or {hint}");
+        }
+    }
+
+    private static readonly Lazy<uint?> s_overflowUid = new(ReadOverflowUid);
+    private static int s_unmappedNoted;
+
+    /// <summary>
+    /// Inside a user namespace (burrow run from another container or from <c>unshare -U</c>) every owner that is not
+    /// mapped, the host's root among them, shows as the overflow uid (65534): the owner cannot be told apart there,
+    /// so such a directory is judged by its mode alone (not writable by group or others unless sticky), and
+    /// <c>--verbose</c> says so once.
+    /// </summary>
+    private static bool IsUnmappedOwner(uint uid, string path)
+    {
+        if (s_overflowUid.Value != uid)
+        {
+            return false;
+        }
+        if (Interlocked.Exchange(ref s_unmappedNoted, 1) == 0)
+        {
+            Log.Verbose($"in a user namespace: {path} has an unmapped owner (uid {uid}); trusted as root's by its mode alone");
+        }
+        return true;
+    }
+
+    /// <summary>The overflow uid when this process is in a user namespace other than the initial one, else null.</summary>
+    private static uint? ReadOverflowUid()
+    {
+        try
+        {
+            string[] map = File.ReadAllText("/proc/self/uid_map").Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            if (map is ["0", "0", "4294967295"])
+            {
+                return null; // the initial user namespace: every owner is what it says
+            }
+            return uint.TryParse(File.ReadAllText("/proc/sys/kernel/overflowuid").Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out uint overflow)
+                ? overflow : 65534;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -30,7 +30,9 @@ public static class ImageMetadataReader
     /// <summary>
     /// What the user named, parsed as every command parses IMAGE (<see cref="ImageSpec"/>, which refuses a FIFO, a
     /// device or a dangling link as what it is): a sandbox is read through the <see cref="OpenedImage"/>'s root
-    /// reader; a SIF (an OCI source is pulled into the cache first) by its inspect-metadata.json object.
+    /// reader; a SIF (an OCI source is pulled into the cache first) by its inspect-metadata.json object, or, when it
+    /// has none (a SIF assembled with <c>sif add</c>, an old Singularity image), through the opened image's root reader
+    /// (its squashfs, read in place).
     /// </summary>
     public static async Task<ImageMetadata> ReadAsync(string reference, CancellationToken ct)
     {
@@ -38,15 +40,18 @@ public static class ImageMetadataReader
         {
             case OciImageSpec oci:
                 PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(oci.Source, new PullOptions(), ct).ConfigureAwait(false);
-                return FromSif(pulled.SifPath);
+                return FromSif(pulled.SifPath) ?? FromOpened(new SifImageSpec(oci.Given, pulled.SifPath));
             case SifImageSpec sif:
-                return FromSif(sif.File);
+                return FromSif(sif.File) ?? FromOpened(sif);
             case var spec:
-                using (OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions()))
-                {
-                    return FromRoot(image.Reader, reference);
-                }
+                return FromOpened(spec);
         }
+    }
+
+    private static ImageMetadata FromOpened(ImageSpec spec)
+    {
+        using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions());
+        return FromRoot(image.Reader, spec.Given);
     }
 
     /// <summary><c>/.singularity.d</c> of an image root, read inside that root.</summary>
@@ -71,14 +76,21 @@ public static class ImageMetadataReader
         return new ImageMetadata(labels, runscript, env, deffile);
     }
 
-    /// <summary>The inspect-metadata.json object of a SIF file.</summary>
-    public static ImageMetadata FromSif(string path)
+    /// <summary>
+    /// The inspect-metadata.json object of a SIF file; null when it has none but has a root file system to read
+    /// instead. Neither is an error.
+    /// </summary>
+    public static ImageMetadata? FromSif(string path)
     {
         byte[] json;
         using (SifImage sif = SifImage.Open(path))
         {
-            SifDescriptor d = sif.ByName("inspect-metadata.json").FirstOrDefault(x => x.Type == SifDataType.GenericJson)
-                ?? throw new BurrowException($"image {path} has no inspect-metadata.json object", "it was not built by Burrow or Apptainer ≥ 1.0");
+            SifDescriptor? d = sif.ByName("inspect-metadata.json").FirstOrDefault(x => x.Type == SifDataType.GenericJson);
+            if (d is null)
+            {
+                return sif.PrimarySystemPartition is not null ? null
+                    : throw new BurrowException($"image {path} has no inspect-metadata.json object and no root file system", "it holds no container image; list its objects with: burrow sif list " + path);
+            }
             if (d.Size > MaxSifJsonBytes)
             {
                 throw new BurrowException($"image {path}: its inspect-metadata.json object is {d.Size} bytes, more than the {MaxSifJsonBytes} Burrow reads");

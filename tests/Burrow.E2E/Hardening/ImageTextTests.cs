@@ -93,6 +93,32 @@ cd {d} {(E2EEnvironment.IsRoot ? $"&& chown -R {user.Uid}:{user.Gid} ." : "")}")
 
     [Theory]
     [MemberData(nameof(E2EEnvironment.BothUsers), MemberType = typeof(E2EEnvironment))]
+    public void InspectOfASifWithoutMetadataReadsItsSquashfsInside(TestUser user)
+    {
+        // The same hostile tree as a SIF assembled by hand (no inspect-metadata.json): read in place, inside the image.
+        string dir = HostileSandbox(user);
+        string sif = Path.Combine(dir, "assembled.sif");
+        Sh($"mksquashfs {Q(Path.Combine(dir, "image"))} {Q(Path.Combine(dir, "root.squashfs"))} -noappend -quiet -no-progress"
+            + (E2EEnvironment.IsRoot ? $" && chown {user.Uid}:{user.Gid} {Q(Path.Combine(dir, "root.squashfs"))}" : ""));
+        foreach (string[] args in new[] { new[] { "sif", "new", sif },
+            ["sif", "add", "--datatype", "4", "--partfs", "1", "--parttype", "2", "--partarch", "2", "--groupid", "1", sif, Path.Combine(dir, "root.squashfs")] })
+        {
+            RunResult step = AsUser.Run(user, [E2EEnvironment.Burrow, .. args], cwd: dir);
+            Assert.True(step.ExitCode == 0, step.ToString());
+        }
+        foreach (string[] args in new[] { new[] { sif }, ["--runscript", sif], ["--deffile", sif], ["--environment", sif] })
+        {
+            AssertInert(Inspect(user, dir, args));
+        }
+        Assert.Contains(@"title: \x1b[1A\x1b[2KINFO:    all checks passed", Inspect(user, dir, sif).Stdout);
+        RunResult env = Inspect(user, dir, "--environment", sif);
+        Assert.Contains("=== /.singularity.d/env/20-inside-link.sh ===\nexport OK=1\n", env.Stdout);
+        Assert.DoesNotContain("50-fifo.sh ===", env.Stdout);
+        Assert.Equal("", Inspect(user, dir, "--runscript", sif).Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(E2EEnvironment.BothUsers), MemberType = typeof(E2EEnvironment))]
     public void InspectJsonOfASandboxIsValidAndExact(TestUser user)
     {
         string dir = HostileSandbox(user);

@@ -59,6 +59,24 @@ public sealed class PrivateDirectoryTests : IDisposable
         Assert.Equal("644", Mode(Path.Combine(home, "out.sif")));
     }
 
+    [Theory]
+    [MemberData(nameof(E2EEnvironment.BothUsers), MemberType = typeof(E2EEnvironment))]
+    public void InAUserNamespaceUnmappedOwnersAreJudgedByTheirMode(TestUser user)
+    {
+        // Under unshare -U the host's root shows as 65534 like every other unmapped owner: / must still do, and a
+        // world-writable directory on the way must still be refused.
+        string home = Scratch(user, "nested");
+        Sh($"mkdir -m 0777 {Q(Path.Combine(home, "ww"))} && chmod 0777 {Q(Path.Combine(home, "ww"))}");
+        string[] nested = ["unshare", "--user", "--map-root-user", E2EEnvironment.Burrow];
+        RunResult ok = AsUser.Run(user, [.. nested, "pull", Path.Combine(home, "out.sif"), SmallArchive],
+            env: new Dictionary<string, string> { ["BURROW_CACHEDIR"] = Path.Combine(home, "cache"), ["TMPDIR"] = home }, cwd: home, timeout: TimeSpan.FromSeconds(120));
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        RunResult refused = AsUser.Run(user, [.. nested, "pull", Path.Combine(home, "out2.sif"), SmallArchive],
+            env: new Dictionary<string, string> { ["BURROW_CACHEDIR"] = Path.Combine(home, "ww", "cache"), ["TMPDIR"] = home }, cwd: home, timeout: TimeSpan.FromSeconds(120));
+        AssertCleanFailure(refused, BadInputWorld.Failure, "is writable by everyone");
+        Assert.Empty(Entries(Path.Combine(home, "ww")));
+    }
+
     /// <summary>A directory of the attacker's, sticky and world-writable like /tmp, in which the victim is made to work.</summary>
     private string AttackersDirectory()
     {
