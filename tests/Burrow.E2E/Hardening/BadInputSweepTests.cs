@@ -9,7 +9,7 @@ namespace Burrow.E2E.Hardening;
 /// key, finish within the time-out, and leave nothing behind (the current directory, $TMPDIR, the cache's tmp/, the
 /// scratch directory, the planted symlink's victim).
 /// </summary>
-public class BadInputSweepTests
+public class BadInputSweepTests(BadInputWorlds worlds) : IClassFixture<BadInputWorlds>
 {
     private static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(45);
 
@@ -31,7 +31,7 @@ public class BadInputSweepTests
     {
         TestUser user = new[] { E2EEnvironment.UserWithRange, E2EEnvironment.UserWithoutRange }.First(u => u.Name == userName);
         BadCase c = BadInputCases.All.Single(x => x.Name == caseName);
-        BadInputWorld world = BadInputWorld.For(user);
+        BadInputWorld world = worlds.For(user);
         string before = world.Snapshot();
         Dictionary<string, string> env = world.Env();
         foreach ((string k, string v) in c.Env)

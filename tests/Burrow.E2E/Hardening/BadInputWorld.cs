@@ -14,8 +14,6 @@ namespace Burrow.E2E.Hardening;
 /// </summary>
 public sealed class BadInputWorld : IDisposable
 {
-    private static readonly Dictionary<string, BadInputWorld> s_worlds = [];
-
     public const string VictimText = "precious: must never be overwritten\n";
 
     private BadInputWorld(TestUser user)
@@ -80,18 +78,7 @@ cp valid.sif existing.sif
 
     public string Cwd => Path.Combine(Dir, "cwd");
 
-    public static BadInputWorld For(TestUser user)
-    {
-        lock (s_worlds)
-        {
-            if (!s_worlds.TryGetValue(user.Name, out BadInputWorld? world))
-            {
-                world = s_worlds[user.Name] = new BadInputWorld(user);
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => world.Dispose();
-            }
-            return world;
-        }
-    }
+    internal static BadInputWorld Make(TestUser user) => new(user);
 
     /// <summary>The environment every case starts from: the sweep's own cache and TMPDIR.</summary>
     public Dictionary<string, string> Env() => new() { ["BURROW_CACHEDIR"] = Cache, ["TMPDIR"] = Tmp };
@@ -116,4 +103,34 @@ cp valid.sif existing.sif
 
     /// <summary>Exit codes the cases expect, by name.</summary>
     public const int Usage = ExitCodes.Usage, Failure = ExitCodes.Failure;
+}
+
+/// <summary>The sweep's worlds, one per test user, made on first use and removed when the sweep's class is done.</summary>
+public sealed class BadInputWorlds : IDisposable
+{
+    private readonly Dictionary<string, BadInputWorld> _worlds = [];
+
+    public BadInputWorld For(TestUser user)
+    {
+        lock (_worlds)
+        {
+            if (!_worlds.TryGetValue(user.Name, out BadInputWorld? world))
+            {
+                world = _worlds[user.Name] = BadInputWorld.Make(user);
+            }
+            return world;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_worlds)
+        {
+            foreach (BadInputWorld world in _worlds.Values)
+            {
+                world.Dispose();
+            }
+            _worlds.Clear();
+        }
+    }
 }
