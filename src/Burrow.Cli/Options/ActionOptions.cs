@@ -69,6 +69,11 @@ public static class ActionOptions
         Description = "[IP:]HOSTPORT:CONTAINERPORT[/tcp|udp] forward a host port into the container (repeatable; implies --net; -p with a port mapping, as in Podman)",
         AllowMultipleArgumentsPerToken = false,
     };
+    public static readonly Option<string[]> Dns = new("--dns")
+    {
+        Description = "IP,… the resolvers in the container's /etc/resolv.conf (repeatable); with pasta, its resolver forwards to the first",
+        AllowMultipleArgumentsPerToken = false,
+    };
     public static readonly Option<string?> Hostname = new("--hostname") { Description = "Host name in the container (implies a new UTS namespace)" };
     public static readonly Option<bool> NoInit = new("--no-init") { Description = "With --pid, run the payload itself as PID 1" };
     public static readonly Option<bool> Writable = new("--writable", "-w") { Description = "Make the root writable: the sandbox itself, changed in place (it must be yours to write)" };
@@ -110,7 +115,7 @@ public static class ActionOptions
     private static IEnumerable<Option> All =>
     [
         Contain, ContainAll, NoHome, Bind, Pwd, Env, EnvFile, CleanEnv, Shell,
-        Pid, Ipc, Net, Network, Publish, Hostname, NoInit, Writable, WritableTmpfs, Overlay, Unsquash, Explain, Json,
+        Pid, Ipc, Net, Network, Publish, Dns, Hostname, NoInit, Writable, WritableTmpfs, Overlay, Unsquash, Explain, Json,
     ];
 
     public static ActionRequest Read(ParseResult result, ActionKind action, IReadOnlyList<string> arguments) => new()
@@ -131,6 +136,7 @@ public static class ActionOptions
         Net = result.GetValue(Net),
         Network = result.GetValue(Network),
         Publish = result.GetValue(Publish) ?? [],
+        Dns = result.GetValue(Dns) ?? [],
         Hostname = result.GetValue(Hostname),
         NoInit = result.GetValue(NoInit),
         Writable = result.GetValue(Writable),

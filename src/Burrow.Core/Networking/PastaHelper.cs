@@ -27,10 +27,14 @@ internal sealed class PastaHelper : INetworkHelper
         string target = "/proc/" + targetPid.ToString(CultureInfo.InvariantCulture) + "/ns/";
         var argv = new List<string>
         {
-            pasta, "--config-net", "--quiet", "--pid", pidFile, "--dns-forward", plan.Dns,
+            pasta, "--config-net", "--quiet", "--pid", pidFile, "--dns-forward", plan.Nameservers[0],
             "--netns", target + "net", "--userns", target + "user",
             "-T", "none", "-U", "none",
         };
+        if (plan.Upstream is { } upstream)
+        {
+            argv.AddRange(["--dns", upstream]);
+        }
         argv.AddRange(Forwards("-t", plan.Ports.Where(p => p.Protocol == "tcp")));
         argv.AddRange(Forwards("-u", plan.Ports.Where(p => p.Protocol == "udp")));
         int status;

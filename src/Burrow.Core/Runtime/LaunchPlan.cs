@@ -57,8 +57,9 @@ public enum NetworkHelperKind
 /// A network namespace given outbound access, unprivileged, by a helper on the host that the engine attaches to
 /// the namespace while the starter waits, and that ends with the container.
 /// </summary>
-/// <param name="Dns">The resolver the container's generated /etc/resolv.conf names (the helper's forwarder).</param>
-public sealed record NetworkPlan(NetworkHelperKind Helper, IReadOnlyList<PortMapping> Ports, string Dns);
+/// <param name="Nameservers">What the container's generated /etc/resolv.conf names: the helper's resolver, or --dns servers as the namespace reaches them.</param>
+/// <param name="Upstream">With pasta and --dns: where its resolver forwards (else the host's resolver).</param>
+public sealed record NetworkPlan(NetworkHelperKind Helper, IReadOnlyList<PortMapping> Ports, IReadOnlyList<string> Nameservers, string? Upstream = null);
 
 /// <summary>A host port forwarded into the container; <paramref name="HostAddress"/> null means every address.</summary>
 public sealed record PortMapping(string? HostAddress, int HostPort, int ContainerPort, string Protocol);

@@ -114,4 +114,36 @@ public class NetworkPlanTests
         LaunchPlan plan = Plan(r => r with { Publish = ["8053:53/tcp", "8053:53/udp"] });
         Assert.Equal(2, plan.Network!.Ports.Count);
     }
+
+    [Fact]
+    public void DnsOnTheHostNetworkReplacesTheHostsResolverFile()
+    {
+        LaunchPlan plan = Plan(r => r with { Dns = ["192.0.2.53,198.51.100.53"] });
+        Assert.DoesNotContain(plan.Mounts, m => m.Target == "/etc/resolv.conf");
+        Assert.Equal("nameserver 192.0.2.53\nnameserver 198.51.100.53\n", plan.Files.Single(f => f.Target == "/etc/resolv.conf").Content);
+    }
+
+    [Fact]
+    public void DnsWithPastaIsWherePastasResolverForwards()
+    {
+        LaunchPlan plan = Plan(r => r with { Net = true, Dns = ["127.0.0.1"] });
+        Assert.Equal("127.0.0.1", plan.Network!.Upstream);
+        Assert.Equal("nameserver 169.254.1.1\n", plan.Files.Single(f => f.Target == "/etc/resolv.conf").Content);
+    }
+
+    [Fact]
+    public void DnsOnTheHostsLoopbackIsReachedThroughSlirpsGateway()
+    {
+        LaunchPlan plan = Plan(r => r with { Network = "slirp4netns", Dns = ["127.0.0.1", "192.0.2.53"] });
+        Assert.Equal("nameserver 10.0.2.2\nnameserver 192.0.2.53\n", plan.Files.Single(f => f.Target == "/etc/resolv.conf").Content);
+        var e = Assert.Throws<BurrowException>(() => Plan(r => r with { Network = "slirp4netns", Dns = ["127.0.0.53"] }));
+        Assert.Contains("only 127.0.0.1", e.Message);
+    }
+
+    [Fact]
+    public void ADnsValueThatIsNoAddressIsRefused()
+    {
+        var e = Assert.Throws<BurrowException>(() => Plan(r => r with { Dns = ["resolver.example"] }));
+        Assert.Equal("--dns resolver.example: not an IP address", e.Message);
+    }
 }

@@ -60,6 +60,9 @@ public sealed record ActionRequest
     /// <summary>--network TYPE: none (lo only), pasta or slirp4netns (outbound access, published ports).</summary>
     public string? Network { get; init; }
 
+    /// <summary>--dns IP,…: the resolvers the container uses (Apptainer's option), as given.</summary>
+    public IReadOnlyList<string> Dns { get; init; } = [];
+
     /// <summary>Each --publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp] as given.</summary>
     public IReadOnlyList<string> Publish { get; init; } = [];
 

@@ -102,10 +102,9 @@ public static class LaunchPlanner
                 files.Add(new SynthesizedFile("/etc/group", IdentityFiles.GroupFor(group, input.Image.Passwd, input.Host.User, input.Identity), IdentityFiles.FileMode));
             }
         }
-        if (network is not null)
+        if (NetworkPlanner.Nameservers(input.Request, network) is { } nameservers)
         {
-            // The host's resolver may be on its own loopback (systemd-resolved, dnsmasq), out of the namespace's reach.
-            files.Add(new SynthesizedFile("/etc/resolv.conf", $"nameserver {network.Dns}\n", IdentityFiles.FileMode));
+            files.Add(new SynthesizedFile("/etc/resolv.conf", string.Concat(nameservers.Select(n => $"nameserver {n}\n")), IdentityFiles.FileMode));
         }
         if (input.Request.Hostname is { } hostname)
         {

@@ -49,7 +49,7 @@ public static class MountPlanner
         foreach (string file in FactQueries.HostEtcFiles)
         {
             // --contain keeps only hosts and localtime from the host (Apptainer's rule).
-            if ((request.IsContained || network is not null) && file == "/etc/resolv.conf")
+            if ((request.IsContained || NetworkPlanner.Nameservers(request, network) is not null) && file == "/etc/resolv.conf")
             {
                 continue; // with a network helper the container gets a resolv.conf naming the helper's resolver
             }

@@ -62,7 +62,11 @@ public static class PlanExplainer
             s.AppendLine(network.Helper == NetworkHelperKind.Pasta
                 ? "         helper pasta on the host, attached to the namespace before the container starts; the host's addresses and routes; connections to the gateway reach the host's own services"
                 : "         helper slirp4netns on the host: a tap device, 10.0.2.100/24, gateway 10.0.2.2 (the host's own services), DNS 10.0.2.3");
-            s.AppendLine($"         DNS    {network.Dns} (the helper's resolver, forwarding to the host's), in a generated /etc/resolv.conf");
+            s.AppendLine(network.Upstream is { } upstream
+                ? $"         DNS    {network.Nameservers[0]} (pasta's resolver, forwarding to --dns {upstream}), in a generated /etc/resolv.conf"
+                : network.Helper == NetworkHelperKind.Pasta || plan.Files.All(f => f.Target != "/etc/resolv.conf")
+                    ? $"         DNS    {string.Join(", ", network.Nameservers)} (the helper's resolver, forwarding to the host's), in a generated /etc/resolv.conf"
+                    : $"         DNS    {string.Join(", ", network.Nameservers)} (--dns, as the namespace reaches it), in a generated /etc/resolv.conf");
             foreach (PortMapping p in network.Ports)
             {
                 s.AppendLine($"         publish {(p.HostAddress ?? "*")}:{p.HostPort} -> container port {p.ContainerPort}/{p.Protocol}");
