@@ -23,8 +23,12 @@ public static class Program
             Console.SetIn(TextReader.Null); // never read a password from whatever the runtime put on descriptor 0
         }
         Interruption.Install();
+        OriginalArguments = args;
         return ErrorBoundary.Run(() => Dispatch(args));
     }
+
+    /// <summary>The command line as given, for commands that start burrow again (instance start).</summary>
+    internal static IReadOnlyList<string> OriginalArguments { get; private set; } = [];
 
     private static int Dispatch(string[] args)
     {
@@ -62,6 +66,7 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(TestCommand.Create());
+        root.Subcommands.Add(InstanceCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(RegistryCommand.Create());
