@@ -8,6 +8,7 @@ namespace Burrow.E2E.Networking;
 /// services through the helper's gateway, DNS through the helper, published ports, and no helper left afterwards.
 /// One class, so its tests (which count the users' helper processes) never overlap each other.
 /// </summary>
+[Collection("network helpers")]
 public class NetworkTests
 {
     public static IEnumerable<object[]> HelpersAndUsers() =>
