@@ -265,7 +265,7 @@ public static class KeyImportCommand
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new BurrowException($"cannot read {path}: {e.Message}");
+                throw new BurrowException($"cannot read {path}: {ErrorText.Of(e)}");
             }
             IReadOnlyList<PgpEntity> keys = PgpKeyring.ReadKeyFile(data, path);
             var store = new KeyStore(TrustPaths.ForProcess(), result.GetValue(global));

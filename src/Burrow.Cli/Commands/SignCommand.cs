@@ -132,7 +132,7 @@ public static class SignCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BurrowException($"Failed to load key material: cannot read {path}: {e.Message}");
+            throw new BurrowException($"Failed to load key material: cannot read {path}: {ErrorText.Of(e)}");
         }
         try
         {
@@ -141,7 +141,7 @@ public static class SignCommand
         catch (Exception e) when (e is CryptographicException or FormatException or System.Formats.Asn1.AsnContentException
             or Org.BouncyCastle.Security.SecurityUtilityException or ArgumentException or InvalidOperationException)
         {
-            throw new BurrowException($"Failed to load key material: {path}: {e.Message}", "give a PEM private key (PKCS#8, PKCS#1 or SEC 1): RSA, ECDSA or Ed25519");
+            throw new BurrowException($"Failed to load key material: {path}: {ErrorText.Of(e, "it is not a PEM key")}", "give a PEM private key (PKCS#8, PKCS#1 or SEC 1): RSA, ECDSA or Ed25519");
         }
     }
 

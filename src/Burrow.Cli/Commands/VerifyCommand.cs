@@ -108,18 +108,20 @@ public static class VerifyCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BurrowException($"Failed to load key material: cannot read {path}: {e.Message}");
+            throw new BurrowException($"Failed to load key material: cannot read {path}: {ErrorText.Of(e)}");
         }
         catch (Exception e) when (e is CryptographicException or FormatException or System.Formats.Asn1.AsnContentException or ArgumentException)
         {
-            throw new BurrowException($"Failed to load key material: {path}: {e.Message}", "give a PEM public key (PKIX \"PUBLIC KEY\" or \"RSA PUBLIC KEY\")");
+            throw new BurrowException($"Failed to load key material: {path}: {ErrorText.Of(e, "it is not a PEM key")}", "give a PEM public key (PKIX \"PUBLIC KEY\" or \"RSA PUBLIC KEY\")");
         }
     }
 
     /// <summary>What the failure means for this image, in words (the first line keeps Apptainer's).</summary>
     private static string? Hint(SifVerifyException e, SifImage sif)
     {
-        string Named(uint id) => sif.TryGetById(id) is { } d ? $"object {id} ({SifNames.Of(d.Type)}{(d.Name.Length > 0 ? " " + d.Name : "")})" : $"object {id}";
+        string Named(uint id) => sif.TryGetById(id) is { } d && Printable(d.Name) is var name
+            ? $"object {id} ({SifNames.Of(d.Type)}{(name.Length > 0 ? " " + name : "")})"
+            : $"object {id}";
         return e.Failure switch
         {
             SifVerifyFailure.SignatureNotFound when !sif.Descriptors.Any(d => d.Type == SifDataType.Signature) =>
@@ -138,6 +140,13 @@ public static class VerifyCommand
                 "every object must be in a signed group; list them with: burrow sif list " + sif.Name,
             _ => null,
         };
+    }
+
+    /// <summary>An object's name as the image has it, up to its first NUL and with control characters shown as '?': it may be damaged or hostile.</summary>
+    private static string Printable(string name)
+    {
+        int nul = name.IndexOf('\0', StringComparison.Ordinal);
+        return new string((nul >= 0 ? name[..nul] : name).Select(c => char.IsControl(c) ? '?' : c).ToArray());
     }
 
     /// <summary>Apptainer's outputVerify: the signer (PGP) or key (DSSE), then the table of verified objects, then the error.</summary>

@@ -43,7 +43,7 @@ public static class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new BurrowException($"cannot write {what} {path}: {e.Message}", "check that you may write to " + dir);
+            throw new BurrowException($"cannot write {what} {path}: {ErrorText.Of(e)}", "check that you may write to " + dir);
         }
 #pragma warning restore CA1416
     }
@@ -56,7 +56,7 @@ public static class AtomicFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Log.Debug($"cannot remove {path}: {e.Message}");
+            Log.Debug($"cannot remove {path}: {ErrorText.Of(e)}");
         }
     }
 }

@@ -73,6 +73,6 @@ public sealed class KeyStore(TrustPaths paths, bool global)
     }
 
     private BurrowException Unwritable(string dir, Exception e) => global
-        ? new BurrowException($"cannot change the global keyring in {dir}: {e.Message}", "only the administrator of this installation may change the global keyring (run as its owner)")
-        : new BurrowException($"cannot create the key directory {dir}: {e.Message}", "set XDG_DATA_HOME to a directory you own");
+        ? new BurrowException($"cannot change the global keyring in {dir}: {ErrorText.Of(e)}", "only the administrator of this installation may change the global keyring (run as its owner)")
+        : new BurrowException($"cannot create the key directory {dir}: {ErrorText.Of(e)}", "set XDG_DATA_HOME to a directory you own");
 }

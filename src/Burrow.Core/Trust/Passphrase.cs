@@ -58,7 +58,7 @@ public sealed class Passphrase(string? file)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BurrowException($"cannot read the passphrase file {path}: {e.Message}");
+            throw new BurrowException($"cannot read the passphrase file {path}: {ErrorText.Of(e)}");
         }
     }
 

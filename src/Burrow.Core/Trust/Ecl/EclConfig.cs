@@ -63,7 +63,7 @@ public sealed record EclConfig(string Path, bool Activated, bool LegacyInsecure,
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Fail closed: a list that cannot be read might be activated.
-            throw new BurrowException($"cannot read the execution control list {path}: {e.Message}",
+            throw new BurrowException($"cannot read the execution control list {path}: {ErrorText.Of(e)}",
                 "the administrator must make it readable by every user (mode 0644)");
         }
         return Parse(text, path);

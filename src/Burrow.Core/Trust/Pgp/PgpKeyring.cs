@@ -51,7 +51,7 @@ public sealed class PgpKeyring
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BurrowException($"cannot read keyring {path}: {e.Message}", "check the file's permissions");
+            throw new BurrowException($"cannot read keyring {path}: {ErrorText.Of(e)}", "check the file's permissions");
         }
         try
         {
@@ -59,7 +59,7 @@ public sealed class PgpKeyring
         }
         catch (Exception e) when (e is PgpException or IOException or InvalidDataException)
         {
-            throw new BurrowException($"cannot read keyring {path}: it is damaged ({e.Message})",
+            throw new BurrowException($"cannot read keyring {path}: it is damaged ({ErrorText.Of(e, "not an OpenPGP keyring")})",
                 "restore it from a backup, or remove it and import the keys again");
         }
     }
@@ -73,7 +73,7 @@ public sealed class PgpKeyring
         }
         catch (Exception e) when (e is PgpException or IOException or InvalidDataException)
         {
-            throw new BurrowException($"cannot read keys from {name}: {e.Message}", "give an OpenPGP key file (burrow key export, gpg --export)");
+            throw new BurrowException($"cannot read keys from {name}: {ErrorText.Of(e, "it is not an OpenPGP key file (armored or binary)")}", "give an OpenPGP key file (burrow key export, gpg --export)");
         }
     }
 
