@@ -324,9 +324,14 @@ public sealed class SifVerifier
             IReadOnlyList<IDsseVerifier> accepted = CheckDsse(envelope, sig);
             return (SignatureFormat.Dsse, new Decoded(envelope.Payload, null, accepted, legacyTask ? null : Metadata(envelope.Payload, sig)));
         }
-        if (!ClearSignedMessage.LooksLikeOne(data) || ClearSignedMessage.TryDecode(data) is null)
+        if (!ClearSignedMessage.LooksLikeOne(data))
         {
             throw new SifVerifyException(SifVerifyFailure.KeyMaterial, "signature format not recognized", 0, sig.Id);
+        }
+        if (ClearSignedMessage.TryDecode(data) is null)
+        {
+            // It starts as a clear-signed message but its frame or armor does not decode: damaged, not a foreign format.
+            throw NotValid(sig, "the clear-signed message is damaged: its signature block does not decode");
         }
         if (_keys.Pgp is null)
         {

@@ -176,10 +176,10 @@ public sealed class EclEnforcementTests(TrustWorld world) : IDisposable
         TrustWorld.UserCopy(Path.Combine(world.Images, "signed.sif"), copy);
         try
         {
-            long partition = VerifyTests.Partition(copy, 2);
-            VerifyTests.Flip(copy, partition + 4096);
+            int id = SquashfsObject(copy);
+            VerifyTests.Flip(copy, VerifyTests.Partition(copy, id) + 4096);
             world.WriteEcl("activated = true\n" + Group("whitelist", null, TrustWorld.Key1));
-            Refused(Exec(copy), "image signature not valid: integrity: data object integrity compromised: 2");
+            Refused(Exec(copy), $"image signature not valid: integrity: data object integrity compromised: {id}");
         }
         finally
         {

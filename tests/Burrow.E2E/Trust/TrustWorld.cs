@@ -46,6 +46,9 @@ public sealed class TrustWorld : IDisposable
         ImportGlobal(Key1Public);
         ImportGlobal(Key2Public);
 
+        OneKeyEnv = new Dictionary<string, string> { ["XDG_DATA_HOME"] = Path.Combine(Dir, "xdg", User.Name + "-one-key") };
+        Ok(BurrowWith(User, OneKeyEnv, "key", "import", FixtureKey("private.asc")), "import key 1 alone");
+
         foreach (string name in new[] { "signed", "signed_one", "unsigned" })
         {
             UserCopy(Path.Combine(E2EEnvironment.TestCache, "images", "busybox.sif"), Path.Combine(Images, name + ".sif"));
@@ -85,6 +88,9 @@ public sealed class TrustWorld : IDisposable
     public string Scratch { get; }
 
     public string Key2 { get; }
+
+    /// <summary>Keyrings that hold key 1 alone.</summary>
+    public IReadOnlyDictionary<string, string> OneKeyEnv { get; }
 
     public string Key1Public { get; }
 

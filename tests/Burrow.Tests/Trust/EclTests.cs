@@ -203,4 +203,14 @@ public sealed class EclTests : IDisposable
         Assert.Equal(2, g.KeyFingerprints.Count);
         Assert.Same(g, c.GroupFor("/anywhere"));
     }
+
+    [Fact]
+    public void TheShippedListParsesAndIsOff()
+    {
+        string shipped = Path.Combine(SifFixtures.RepoRoot(), "etc", "ecl.toml");
+        EclConfig c = EclConfig.Load(shipped);
+        Assert.False(c.Activated);
+        Assert.False(c.LegacyInsecure);
+        Assert.Empty(c.Groups);
+    }
 }
