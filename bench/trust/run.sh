@@ -50,7 +50,8 @@ as_user "$burrow" sif new "$image"
 as_user "$burrow" sif add "$image" "$work/root.sqfs" --datatype 4 --partfs 1 --parttype 2 --partarch 2 --groupid 1
 as_user "$burrow" key import "$key" >/dev/null
 as_user "$burrow" sign "$image" 2>/dev/null
-"$burrow" key import --global "$key" >/dev/null
+as_user "$burrow" key export --armor "$work/img/public.asc" >/dev/null
+"$burrow" key import --global "$work/img/public.asc" >/dev/null
 size=$(stat -c %s "$image")
 
 # The same partition bytes, detached-signed by the same key with gpg.
@@ -60,8 +61,8 @@ cp "$work/root.sqfs" "$work/img/root.sqfs"; chmod a+r "$work/img/root.sqfs"
 
 bytes_read() { # bytes the command reads from the file $1 (strace -y names each descriptor's file)
   local file="$1"; shift
-  as_user strace -f -y -qq -e trace=read,pread64 -e signal=none -o "$work/strace.out" "$@" >/dev/null 2>&1 || true
-  python3 - "$work/strace.out" "$file" <<'PY'
+  as_user strace -f -y -qq -e trace=read,pread64 -e signal=none -o "$work/img/strace.out" "$@" >/dev/null 2>&1 || true
+  python3 - "$work/img/strace.out" "$file" <<'PY'
 import re, sys
 total = 0
 for line in open(sys.argv[1]):
@@ -88,10 +89,10 @@ exec_on_bytes=$(bytes_read "$image" "$burrow" exec "$image" true)
 rm "$prefix/etc/burrow/ecl.toml"
 
 info "wall time ($runs runs each)"
-as_user hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$work/verify.md" \
+as_user hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$work/img/verify.md" \
   -n "burrow verify (100 MiB SIF)" "$burrow verify $image" \
   -n "gpg --verify (same 100 MiB, detached)" "gpg --batch --verify $work/img/root.sqfs.sig $work/img/root.sqfs" >/dev/null 2>&1
-as_user hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$work/exec-off.md" \
+as_user hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$work/img/exec-off.md" \
   -n "burrow exec (ECL off)" "$burrow exec $image true" >/dev/null 2>&1
 cat > "$prefix/etc/burrow/ecl.toml" <<EOF
 activated = true
@@ -101,7 +102,7 @@ activated = true
   dirpath = "$work/img"
   keyfp = ["12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"]
 EOF
-as_user hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$work/exec-on.md" \
+as_user hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$work/img/exec-on.md" \
   -n "burrow exec (ECL activated, whitelist)" "$burrow exec $image true" >/dev/null 2>&1
 
 {
@@ -115,9 +116,9 @@ as_user hyperfine -N --warmup 2 --runs "$runs" --export-markdown "$work/exec-on.
   echo "| \`burrow exec IMAGE true\`, ECL off | $exec_off_bytes |"
   echo "| \`burrow exec IMAGE true\`, ECL activated | $exec_on_bytes |"
   echo
-  cat "$work/verify.md"
-  tail -n +3 "$work/exec-off.md"
-  tail -n +3 "$work/exec-on.md"
+  cat "$work/img/verify.md"
+  tail -n +3 "$work/img/exec-off.md"
+  tail -n +3 "$work/img/exec-on.md"
   echo "- load average while measuring: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "<!-- trust-end -->"
 } > "$work/figures.md"

@@ -187,6 +187,20 @@ public sealed class EclEnforcementTests(TrustWorld world) : IDisposable
         }
     }
 
+    /// <summary>A registry reference is converted into an unsigned SIF in the cache: refused, and the error says it was converted.</summary>
+    [Fact]
+    public void AnOciReferenceConvertedOnTheFlyIsRefused()
+    {
+        string reference = $"docker://{Burrow.E2E.Oci.OciEnvironment.Anonymous}/small:latest";
+        world.WriteEcl("activated = true\n" + Group("whitelist", null, TrustWorld.Key1));
+        RunResult r = world.Burrow(User, "exec", reference, "true");
+        Refused(r, $"(converted from {reference}) not part of any execgroup");
+        world.WriteEcl($"activated = true\n[[execgroup]]\ntagname = \"anywhere\"\nmode = \"whitelist\"\ndirpath = \"\"\nkeyfp = [\"{TrustWorld.Key1}\"]\n");
+        RunResult anywhere = world.Burrow(User, "exec", reference, "true");
+        Refused(anywhere, "image signature not valid: integrity: signature not found");
+        Assert.Contains($"{reference} was converted into an unsigned SIF", anywhere.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AHandWrittenPlanIsRefusedWhileTheListIsActivated()
     {

@@ -152,6 +152,29 @@ public sealed class SignAndKeyTests(TrustWorld world)
         File.Delete(image);
     }
 
+    /// <summary>At a terminal (script(1) gives it one) the passphrase is asked for and not echoed.</summary>
+    [Fact]
+    public void ThePromptAtATerminalDoesNotEchoThePassphrase()
+    {
+        string dir = Path.Combine(world.Scratch, "prompt-" + Guid.NewGuid().ToString("N")[..8]);
+        TrustWorld.Ok(AsUser.Run(User, ["mkdir", dir]), "mkdir");
+        string image = Path.Combine(dir, "a.sif");
+        TrustWorld.UserCopy(world.FixtureImage("apptainer-sif", "one-group.sif"), image);
+        // Type the passphrase only once the prompt is shown, so that nothing reaches the terminal while it still echoes.
+        string script = $"set -e; cd '{dir}'; mkfifo in; "
+            + $"script -qec \"'{world.BurrowPath}' sign --keyidx 1 '{image}'\" /dev/null < in > out 2>&1 & pid=$!; exec 3>in; "
+            + "i=0; while ! grep -q 'Enter a passphrase' out; do sleep 0.1; i=$((i+1)); [ $i -lt 600 ] || exit 9; done; "
+            + $"printf '%s\\r' '{TrustWorld.Passphrase}' >&3; exec 3>&-; wait $pid; cat out";
+        Dictionary<string, string> env = world.EnvFor(User);
+        env.Remove("BURROW_PASSPHRASE");
+        RunResult r = AsUser.Run(User, ["sh", "-c", script], env: env, timeout: TimeSpan.FromSeconds(90));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("Enter a passphrase : ", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Signature created and applied", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(TrustWorld.Passphrase, r.Stdout, StringComparison.Ordinal);
+        AsUser.Run(User, ["rm", "-rf", dir]);
+    }
+
     [Fact]
     public void TheKeyringIsPrivateAndListsFingerprintsAsFortyUpperCaseHexDigits()
     {
