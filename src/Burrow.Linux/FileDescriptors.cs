@@ -41,6 +41,47 @@ public static class FileDescriptors
         return PathOf(handle);
     }
 
+    /// <summary>
+    /// Makes sure descriptors 0, 1 and 2 are open, putting /dev/null where one is closed, so that no file Burrow
+    /// opens later lands on a standard descriptor (and is written to as output, or passed to a payload). One that is
+    /// close-on-exec was not inherited (execve would have closed it): the runtime opened it before Main, because the
+    /// standard one was closed (NativeAOT keeps /dev/urandom open), so it counts as closed too and is left alone.
+    /// </summary>
+    /// <returns>For each of 0, 1, 2: whether it was closed when the process started.</returns>
+    public static bool[] EnsureStandardDescriptors()
+    {
+        var closed = new bool[3];
+        for (int fd = 0; fd < 3; fd++)
+        {
+            int flags = Sys.Fcntl(fd, Sys.F_GETFD, 0);
+            if (flags >= 0)
+            {
+                closed[fd] = (flags & Sys.FD_CLOEXEC) != 0;
+                continue;
+            }
+            if (Errno.Last != Errno.EBADF)
+            {
+                continue;
+            }
+            closed[fd] = true;
+            // The lowest free descriptor is this one, since the ones below it are open by now. Not close-on-exec:
+            // children (tar2sqfs, the starter) must get an open descriptor there too.
+            int got = Sys.OpenAt(Sys.AT_FDCWD, "/dev/null", Sys.O_RDWR | Sys.O_NOCTTY, 0);
+            if (got >= 0 && got != fd)
+            {
+                Sys.Close(got);
+            }
+        }
+        return closed;
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> to a descriptor that is not owned (e.g. 1), retrying EINTR.</summary>
+    public static void WriteAll(int fd, ReadOnlySpan<byte> data)
+    {
+        using var handle = new SafeFileHandle(fd, ownsHandle: false);
+        WriteAll(handle, data);
+    }
+
     /// <summary>An anonymous in-memory file holding <paramref name="content"/>, positioned at the start.</summary>
     public static SafeFileHandle MemoryFile(string name, ReadOnlySpan<byte> content)
     {
@@ -56,6 +97,34 @@ public static class FileDescriptors
         int* fds = stackalloc int[2];
         Errno.Check(Sys.Socketpair(Sys.AF_UNIX, Sys.SOCK_SEQPACKET | Sys.SOCK_CLOEXEC, 0, fds), "socketpair");
         return (Own(fds[0]), Own(fds[1]));
+    }
+
+    /// <summary>A pipe, both ends close-on-exec: (read end, write end).</summary>
+    public static unsafe (SafeFileHandle Read, SafeFileHandle Write) Pipe()
+    {
+        int* fds = stackalloc int[2];
+        Errno.Check(Sys.Pipe2(fds, Sys.O_CLOEXEC), "pipe2");
+        return (Own(fds[0]), Own(fds[1]));
+    }
+
+    /// <summary>Waits until <paramref name="fd"/> can be read (or its writers are gone); false when the time ran out.</summary>
+    public static unsafe bool WaitReadable(SafeFileHandle fd, TimeSpan timeout)
+    {
+        var p = new Sys.PollFd { Fd = (int)fd.DangerousGetHandle(), Events = Sys.POLLIN };
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            int left = (int)Math.Max(0, deadline - Environment.TickCount64);
+            int r = Sys.Poll(&p, 1, left);
+            if (r >= 0)
+            {
+                return r > 0;
+            }
+            if (Errno.Last != Errno.EINTR)
+            {
+                throw new LinuxException(Errno.Last, "poll", null);
+            }
+        }
     }
 
     public static void SetCloseOnExec(int fd, bool value)

@@ -48,7 +48,7 @@ public static class KeyCommand
         IReadOnlyList<string> ids = e.UserIds.Count > 0 ? e.UserIds : [""];
         foreach (string id in ids)
         {
-            rows.Add((rows.Count == 0 ? label : "", "User:", ApptainerUserId(id)));
+            rows.Add((rows.Count == 0 ? label : "", "User:", TerminalText.Escape(ApptainerUserId(id))));
         }
         rows.Add(("", "Creation time:", e.CreatedText));
         rows.Add(("", "Fingerprint:", e.FingerprintHex));

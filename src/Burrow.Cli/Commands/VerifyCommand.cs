@@ -142,12 +142,8 @@ public static class VerifyCommand
         };
     }
 
-    /// <summary>An object's name as the image has it, up to its first NUL and with control characters shown as '?': it may be damaged or hostile.</summary>
-    private static string Printable(string name)
-    {
-        int nul = name.IndexOf('\0', StringComparison.Ordinal);
-        return new string((nul >= 0 ? name[..nul] : name).Select(c => char.IsControl(c) ? '?' : c).ToArray());
-    }
+    /// <summary>An object's name as the image has it, up to its first NUL, escaped for the terminal: it may be damaged or hostile.</summary>
+    private static string Printable(string name) => TerminalText.Escape(name.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0 ? name[..nul] : name);
 
     /// <summary>Apptainer's outputVerify: the signer (PGP) or key (DSSE), then the table of verified objects, then the error.</summary>
     private static string Text(SignatureResult r, PgpKeyring? local)
@@ -156,7 +152,7 @@ public static class VerifyCommand
         if (r.Pgp is { } p)
         {
             string prefix = p.KeyringLabel == "GLOBAL" ? "[GLOBAL]" : local?.Find(p.Signer.Fingerprint) is not null ? "[LOCAL]" : "[REMOTE]";
-            sb.Append(prefix.PadRight(18)).Append(" Signing entity: ").Append(p.Signer.PrimaryUserId).Append('\n');
+            sb.Append(prefix.PadRight(18)).Append(" Signing entity: ").Append(TerminalText.Escape(p.Signer.PrimaryUserId)).Append('\n');
             sb.Append(prefix.PadRight(18)).Append(" Fingerprint: ").Append(p.Signer.FingerprintHex).Append('\n');
         }
         foreach (IDsseVerifier k in r.DsseKeys)
