@@ -191,6 +191,26 @@ public sealed class SignAndKeyTests(TrustWorld world)
         Assert.Contains(world.Key2, json.Stdout, StringComparison.OrdinalIgnoreCase);
     }
 
+    /// <summary>The default key is RSA 4096 (made once here: it takes seconds on a busy machine) with a passphrase-protected secret.</summary>
+    [Fact]
+    public void NewpairMakesAPassphraseProtectedRsa4096KeyByDefault()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["XDG_DATA_HOME"] = Path.Combine(world.Dir, "xdg", User.Name + "-4096-" + Guid.NewGuid().ToString("N")[..8]),
+        };
+        RunResult made = world.BurrowWith(User, env, "key", "newpair", "--name", "Big Key", "--email", "big@example.com", "--comment", "e2e");
+        Assert.True(made.ExitCode == 0, made.ToString());
+        RunResult list = world.BurrowWith(User, env, "key", "list", "--secret");
+        Assert.Contains("User:              Big Key (e2e) <big@example.com>", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Length (in bits):  4096", list.Stdout, StringComparison.Ordinal);
+        string image = Fresh();
+        RunResult wrong = world.BurrowWith(User, new Dictionary<string, string>(env) { ["BURROW_PASSPHRASE"] = "wrong" }, "sign", image);
+        Assert.Equal(255, wrong.ExitCode);
+        Assert.Contains("the passphrase does not unlock the secret key", wrong.Stderr, StringComparison.Ordinal);
+        File.Delete(image);
+    }
+
     [Fact]
     public void AnotherUserImportsAnExportedKeyAndRemovesIt()
     {
