@@ -73,6 +73,9 @@ public static class Program
         root.Subcommands.Add(BuildCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
+        root.Subcommands.Add(KeyCommand.Create());
+        root.Subcommands.Add(SignCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(SifCommand.Create());
         root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(RunPlanCommand.Create());

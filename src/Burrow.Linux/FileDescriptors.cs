@@ -14,6 +14,34 @@ public static class FileDescriptors
         Own(Errno.Check(Sys.OpenAt(Sys.AT_FDCWD, hostPath, Sys.O_PATH | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0), "open", hostPath));
 
     /// <summary>
+    /// The path the kernel gives an open descriptor now (<c>/proc/self/fd/N</c>): absolute, with every symlink resolved,
+    /// and following a rename. A file deleted since it was opened has " (deleted)" appended, as the kernel says.
+    /// </summary>
+    public static string PathOf(SafeFileHandle fd) =>
+        new FileInfo("/proc/self/fd/" + fd.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture)).LinkTarget
+        ?? throw new LinuxException(Errno.EBADF, "readlink /proc/self/fd", "descriptor");
+
+    /// <summary>
+    /// Opens a regular file for reading (and writing) without following a symlink at its last component: a link
+    /// there fails with ELOOP, so that a write can never be redirected to another file.
+    /// </summary>
+    public static SafeFileHandle OpenNoFollow(string path, bool writable) =>
+        Own(Errno.Check(Sys.OpenAt(Sys.AT_FDCWD, path, (writable ? Sys.O_RDWR : Sys.O_RDONLY) | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0), "open", path));
+
+    /// <summary>realpath(3) done by the kernel: what <paramref name="path"/> leads to now, or null if nothing is there.</summary>
+    public static string? RealPath(string path)
+    {
+        int fd = Sys.OpenAt(Sys.AT_FDCWD, path, Sys.O_PATH | Sys.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            int e = Errno.Last;
+            return e is Errno.ENOENT or Errno.ENOTDIR ? null : throw new LinuxException(e, "open", path);
+        }
+        using SafeFileHandle handle = Own(fd);
+        return PathOf(handle);
+    }
+
+    /// <summary>
     /// Makes sure descriptors 0, 1 and 2 are open, putting /dev/null where one is closed, so that no file Burrow
     /// opens later lands on a standard descriptor (and is written to as output, or passed to a payload). One that is
     /// close-on-exec was not inherited (execve would have closed it): the runtime opened it before Main, because the

@@ -7,6 +7,8 @@ using Burrow.Core.Images;
 using Burrow.Core.Runtime;
 using Burrow.Core.Runtime.Planning;
 using Burrow.Core.Runtime.Planning.Facts;
+using Burrow.Core.Trust;
+using Burrow.Core.Trust.Ecl;
 
 namespace Burrow.Cli.Commands;
 
@@ -30,7 +32,9 @@ public static class ActionRunner
         IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
         HostFacts host = HostFactsReader.Read(request, user, identity);
         ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
-        using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash });
+        // The execution control list judges the image ImageOpener actually opens, before any of it is used.
+        ExecutionControl ecl = ExecutionControl.Load(TrustPaths.ForProcess());
+        using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash, Ecl = ecl });
         ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
         if (action == ActionKind.Test && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
         {

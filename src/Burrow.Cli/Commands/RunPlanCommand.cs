@@ -3,6 +3,8 @@ using System.Text.Json;
 using Burrow.Core.Diagnostics;
 using Burrow.Core.Runtime;
 using Burrow.Core.Runtime.Launch;
+using Burrow.Core.Trust;
+using Burrow.Core.Trust.Ecl;
 
 namespace Burrow.Cli.Commands;
 
@@ -18,6 +20,12 @@ public static class RunPlanCommand
         {
             GlobalOptions.Apply(result);
             string path = result.GetValue(file)!;
+            if (ExecutionControl.Load(TrustPaths.ForProcess()) is { Activated: true } ecl)
+            {
+                // A hand-written plan names its root directly: no image the list could judge.
+                throw new BurrowException($"while checking container image with ECL: __run-plan runs a hand-written launch plan, which the execution control list {ecl.Config.Path} cannot judge",
+                    "run the image with burrow exec, run or shell");
+            }
             LaunchPlan plan;
             try
             {

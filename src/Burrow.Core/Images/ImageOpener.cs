@@ -4,6 +4,8 @@ using Burrow.Core.Runtime.Planning.Facts;
 using Burrow.Core.Runtime.Serving;
 using Burrow.Core.Squashfs;
 using Burrow.Core.Sif;
+using Burrow.Core.Trust;
+using Burrow.Core.Trust.Ecl;
 using Burrow.Linux;
 
 namespace Burrow.Core.Images;
@@ -16,6 +18,13 @@ public sealed record ImageOpenOptions
 
     /// <summary>How an OCI source is pulled into the cache.</summary>
     public PullOptions Pull { get; init; } = new();
+
+    /// <summary>
+    /// The execution control list to enforce on the image that will run, before anything of it is used: a SIF is
+    /// verified before its squashfs is opened or unpacked, and then read only through the digests recorded while
+    /// verifying (<see cref="VerifiedExtent"/>). Null or not activated: nothing is checked and nothing is paid.
+    /// </summary>
+    public ExecutionControl? Ecl { get; init; }
 }
 
 /// <summary>Opens an <see cref="ImageSpec"/>: a sandbox as it is, a SIF by its primary partition, an OCI source through the cache.</summary>
@@ -23,14 +32,15 @@ public static class ImageOpener
 {
     public static OpenedImage Open(ImageSpec spec, ImageOpenOptions options) => spec switch
     {
-        SandboxImageSpec s => OpenSandbox(s),
+        SandboxImageSpec s => OpenSandbox(s, options),
         SifImageSpec s => OpenSif(s, s.File, options),
         OciImageSpec o => OpenSif(o, Pull(o, options), options),
         _ => throw new ArgumentException("unknown image kind", nameof(spec)),
     };
 
-    private static OpenedImage OpenSandbox(SandboxImageSpec spec)
+    private static OpenedImage OpenSandbox(SandboxImageSpec spec, ImageOpenOptions options)
     {
+        options.Ecl?.CheckUnsignable(spec.Directory, spec.Given);
         var reader = new RootDirectoryReader(spec.Directory);
         return new OpenedImage(spec, ImageFormat.Sandbox, RootFsKind.Directory, spec.Directory, reader, [reader])
         {
@@ -57,27 +67,30 @@ public static class ImageOpener
             {
                 throw new BurrowException($"image {spec.Given}: the primary partition is {partition.FsType}, not squashfs; only squashfs can be run");
             }
+            // Before anything of the image is used (its squashfs opened or unpacked): the ECL, on this very descriptor.
+            VerifiedExtent? verified = options.Ecl is { Activated: true } ecl
+                ? ecl.CheckSif(sif, sif.FileHandle!, partition, spec.Given, (spec as OciImageSpec)?.Given)
+                : null;
             if (options.Unsquash)
             {
-                sif.Dispose();
-                return Unpacked(spec, file);
+                return Unpacked(spec, file, sif, verified);
             }
             if (FuseDevice.Unusable() is { } why)
             {
                 Log.Info($"cannot use {FuseDevice.Path} ({why}): unpacking the image instead of mounting it");
-                sif.Dispose();
-                return Unpacked(spec, file);
+                return Unpacked(spec, file, sif, verified);
             }
             SquashfsImage squashfs;
             try
             {
-                squashfs = SquashfsImage.Open(sif.FileHandle!, partition.Offset, partition.Size, file);
+                squashfs = verified is null
+                    ? SquashfsImage.Open(sif.FileHandle!, partition.Offset, partition.Size, file)
+                    : SquashfsImage.Open(verified.Over(sif.FileHandle!), file);
             }
             catch (UnsupportedSquashfsCompressorException e)
             {
                 Log.Info(e.Message + "; unpacking the image with unsquashfs instead of mounting it");
-                sif.Dispose();
-                return Unpacked(spec, file);
+                return Unpacked(spec, file, sif, verified);
             }
             catch (InvalidDataException e)
             {
@@ -97,6 +110,26 @@ public static class ImageOpener
         }
     }
 
+    private static void CopyVerified(VerifiedExtent verified, SifImage sif, string copy, string given)
+    {
+        byte[] buffer = new byte[1 << 20];
+        using FileStream output = PrivateFiles.CreateFile(copy);
+        for (long at = 0; at < verified.Length;)
+        {
+            int n;
+            try
+            {
+                n = verified.Read(sif.FileHandle!, at, buffer);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new BurrowException($"image {given}: {e.Message}", "the image was rewritten after it was verified: do not run it; get it again from its source");
+            }
+            output.Write(buffer, 0, n);
+            at += n;
+        }
+    }
+
     private static SifImage OpenSifFile(ImageSpec spec, string file)
     {
         if (!SifSandbox.LooksLikeSif(file))
@@ -113,14 +146,29 @@ public static class ImageOpener
         }
     }
 
-    /// <summary>Apptainer's fallback when it cannot mount: the squashfs unpacked into a private temporary sandbox.</summary>
-    private static OpenedImage Unpacked(ImageSpec spec, string file)
+    /// <summary>
+    /// Apptainer's fallback when it cannot mount: the squashfs unpacked into a private temporary sandbox. A verified
+    /// image is unpacked from a private copy of its verified bytes, never from the file again, which could have changed.
+    /// </summary>
+    private static OpenedImage Unpacked(ImageSpec spec, string file, SifImage sif, VerifiedExtent? verified)
     {
         var sandbox = TemporarySandbox.Create();
         try
         {
             Log.Info("Converting SIF file to temporary sandbox...");
-            SifSandbox.Extract(file, sandbox.Root);
+            if (verified is null)
+            {
+                sif.Dispose();
+                SifSandbox.Extract(file, sandbox.Root);
+            }
+            else
+            {
+                string copy = Path.Combine(sandbox.Directory, "verified.squashfs");
+                CopyVerified(verified, sif, copy, spec.Given);
+                sif.Dispose();
+                SifSandbox.ExtractSquashfs(copy, 0, sandbox.Root, file);
+                File.Delete(copy);
+            }
             var reader = new RootDirectoryReader(sandbox.Root);
             return new OpenedImage(spec, ImageFormat.Sif, RootFsKind.Directory, sandbox.Root, reader, [sandbox, reader]);
         }

@@ -25,8 +25,15 @@ public static class SifSandbox
             }
             offset = partition.Offset;
         }
+        ExtractSquashfs(sifPath, offset, destination, sifPath);
+    }
+
+    /// <summary>Unpacks the squashfs at <paramref name="offset"/> in <paramref name="file"/>; messages name <paramref name="imageName"/>.</summary>
+    public static void ExtractSquashfs(string file, long offset, string destination, string imageName)
+    {
+        string sifPath = imageName;
         var psi = new ProcessStartInfo("unsquashfs") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string a in new[] { "-q", "-n", "-no-xattrs", "-o", offset.ToString(CultureInfo.InvariantCulture), "-d", destination, sifPath })
+        foreach (string a in new[] { "-q", "-n", "-no-xattrs", "-o", offset.ToString(CultureInfo.InvariantCulture), "-d", destination, file })
         {
             psi.ArgumentList.Add(a);
         }

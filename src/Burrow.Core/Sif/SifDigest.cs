@@ -32,36 +32,65 @@ public sealed record SifDigest(SifDigestAlgorithm Algorithm, byte[] Value)
     /// <summary>Hashes a stream to its end in bounded chunks.</summary>
     public static SifDigest Compute(SifDigestAlgorithm algorithm, Stream data)
     {
+        SifHasher h = SifHasher.Create(algorithm);
         byte[] buffer = new byte[1 << 16];
         int n;
-        switch (algorithm)
+        while ((n = data.Read(buffer)) > 0)
         {
-            case SifDigestAlgorithm.Sha224 or SifDigestAlgorithm.Sha512_224 or SifDigestAlgorithm.Sha512_256:
-                // .NET has none of these three; BouncyCastle's are the standard FIPS 180-4 ones.
-                IDigest d = algorithm == SifDigestAlgorithm.Sha224 ? new Sha224Digest()
-                    : new Sha512tDigest(algorithm == SifDigestAlgorithm.Sha512_224 ? 224 : 256);
-                while ((n = data.Read(buffer)) > 0)
-                {
-                    d.BlockUpdate(buffer, 0, n);
-                }
-                byte[] value = new byte[d.GetDigestSize()];
-                d.DoFinal(value, 0);
-                return new SifDigest(algorithm, value);
-            default:
-                using (IncrementalHash h = IncrementalHash.CreateHash(algorithm switch
-                {
-                    SifDigestAlgorithm.Sha256 => HashAlgorithmName.SHA256,
-                    SifDigestAlgorithm.Sha384 => HashAlgorithmName.SHA384,
-                    SifDigestAlgorithm.Sha512 => HashAlgorithmName.SHA512,
-                    _ => throw new NotSupportedException(),
-                }))
-                {
-                    while ((n = data.Read(buffer)) > 0)
-                    {
-                        h.AppendData(buffer, 0, n);
-                    }
-                    return new SifDigest(algorithm, h.GetHashAndReset());
-                }
+            h.Append(buffer.AsSpan(0, n));
+        }
+        return new SifDigest(algorithm, h.Finish());
+    }
+}
+
+/// <summary>An incremental hash of one of the SIF digest algorithms, so that several can be fed from one read pass.</summary>
+public abstract class SifHasher
+{
+    public abstract SifDigestAlgorithm Algorithm { get; }
+
+    public abstract void Append(ReadOnlySpan<byte> data);
+
+    public abstract byte[] Finish();
+
+    public static SifHasher Create(SifDigestAlgorithm algorithm) => algorithm switch
+    {
+        SifDigestAlgorithm.Sha256 => new Framework(algorithm, HashAlgorithmName.SHA256),
+        SifDigestAlgorithm.Sha384 => new Framework(algorithm, HashAlgorithmName.SHA384),
+        SifDigestAlgorithm.Sha512 => new Framework(algorithm, HashAlgorithmName.SHA512),
+        // .NET has none of these three; BouncyCastle's are the standard FIPS 180-4 ones.
+        SifDigestAlgorithm.Sha224 => new Bouncy(algorithm, new Sha224Digest()),
+        SifDigestAlgorithm.Sha512_224 => new Bouncy(algorithm, new Sha512tDigest(224)),
+        SifDigestAlgorithm.Sha512_256 => new Bouncy(algorithm, new Sha512tDigest(256)),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
+
+    private sealed class Framework(SifDigestAlgorithm algorithm, HashAlgorithmName name) : SifHasher
+    {
+        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(name);
+
+        public override SifDigestAlgorithm Algorithm => algorithm;
+
+        public override void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
+
+        public override byte[] Finish()
+        {
+            byte[] value = _hash.GetHashAndReset();
+            _hash.Dispose();
+            return value;
+        }
+    }
+
+    private sealed class Bouncy(SifDigestAlgorithm algorithm, IDigest digest) : SifHasher
+    {
+        public override SifDigestAlgorithm Algorithm => algorithm;
+
+        public override void Append(ReadOnlySpan<byte> data) => digest.BlockUpdate(data);
+
+        public override byte[] Finish()
+        {
+            byte[] value = new byte[digest.GetDigestSize()];
+            digest.DoFinal(value, 0);
+            return value;
         }
     }
 }

@@ -69,6 +69,9 @@ public sealed partial class SifImage : IDisposable
         return Load(new FileSifStorage(handle, writable), path);
     }
 
+    /// <summary>Opens an image on a descriptor the caller opened (and hands over: disposing the image closes it).</summary>
+    public static SifImage Open(SafeFileHandle handle, bool writable, string name) => Load(new FileSifStorage(handle, writable), name);
+
     /// <summary>Opens an image held in a seekable stream (left open on dispose unless told otherwise).</summary>
     public static SifImage Open(Stream stream, bool writable = false, bool leaveOpen = true, string name = "(stream)")
     {

@@ -88,6 +88,13 @@ public sealed partial class SquashfsImage : IDisposable
         return new SquashfsImage(new FileRangeSource(file, offset, length, displayName, ownsHandle: false), options ?? new());
     }
 
+    /// <summary>Opens a squashfs read through <paramref name="bytes"/> (a verified SIF partition).</summary>
+    public static SquashfsImage Open(ISquashfsBytes bytes, string displayName, SquashfsReaderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        return new SquashfsImage(new ExternalSource(bytes, displayName), options ?? new());
+    }
+
     /// <summary>Opens a whole squashfs file.</summary>
     public static SquashfsImage Open(string path, SquashfsReaderOptions? options = null)
     {

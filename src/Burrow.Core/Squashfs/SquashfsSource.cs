@@ -39,6 +39,11 @@ internal abstract class SquashfsSource : IDisposable
                 // A disk error is not bad bytes, but the file system's answer is the same (EIO), with the reason.
                 throw SquashfsDamage.Create(DisplayName, where, position, "cannot read the image: " + e.Message, e);
             }
+            catch (InvalidDataException e)
+            {
+                // Bytes that changed since the image was verified: the source says which, this says what was being read.
+                throw SquashfsDamage.Create(DisplayName, where, position, e.Message, e);
+            }
             if (n <= 0)
             {
                 throw SquashfsDamage.Create(DisplayName, where, position + done, "the image file ends here (truncated)");
@@ -52,6 +57,24 @@ internal abstract class SquashfsSource : IDisposable
     public virtual void Dispose()
     {
     }
+}
+
+/// <summary>
+/// Bytes of a squashfs that come from somewhere other than a plain file range: a verified SIF partition whose every
+/// read is checked against the digests recorded when it was verified (docs/ARCHITECTURE.md, "Verified images").
+/// </summary>
+public interface ISquashfsBytes
+{
+    long Length { get; }
+
+    /// <summary>Reads at <paramref name="position"/>; fewer bytes only at the end. Bytes that fail a check are an InvalidDataException.</summary>
+    int ReadAt(long position, Span<byte> destination);
+}
+
+/// <summary>An <see cref="ISquashfsBytes"/> as a source; its InvalidDataException keeps its words and gains the table and position.</summary>
+internal sealed class ExternalSource(ISquashfsBytes bytes, string displayName) : SquashfsSource(bytes.Length, displayName)
+{
+    protected override int ReadAt(long position, Span<byte> destination) => bytes.ReadAt(position, destination);
 }
 
 /// <summary>A byte range of a file, read with pread.</summary>
