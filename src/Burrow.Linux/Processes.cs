@@ -22,8 +22,14 @@ public static class Processes
     /// close-on-exec in the child only (posix_spawn_file_actions_adddup2 with fd == newfd).
     /// posix_spawn uses vfork semantics, which is safe from a multi-threaded process.
     /// </summary>
-    public static unsafe int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<int> inherit)
+    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<int> inherit) =>
+        Spawn(path, argv, envp, inherit, []);
+
+    /// <summary>As above, with descriptors moved into place in the child first (e.g. a pipe as its stderr: (pipe, 2)).</summary>
+    public static unsafe int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<int> inherit,
+        IReadOnlyList<(int From, int To)> redirect)
     {
+        ArgumentNullException.ThrowIfNull(redirect);
         byte* actions = (byte*)NativeMemory.AllocZeroed(512);
         byte* attr = (byte*)NativeMemory.AllocZeroed(1024);
         byte* sigset = (byte*)NativeMemory.AllocZeroed(256);
@@ -32,6 +38,10 @@ public static class Processes
         try
         {
             Errno.CheckReturned(Sys.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
+            foreach ((int from, int to) in redirect)
+            {
+                Errno.CheckReturned(Sys.PosixSpawnFileActionsAdddup2(actions, from, to), "posix_spawn_file_actions_adddup2");
+            }
             foreach (int fd in inherit)
             {
                 Errno.CheckReturned(Sys.PosixSpawnFileActionsAdddup2(actions, fd, fd), "posix_spawn_file_actions_adddup2");
