@@ -139,15 +139,15 @@ public static partial class BuildArguments
 
     private static bool TrySplit(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
     {
+        key = null;
+        value = null;
         int eq = text.IndexOf('=');
-        key = eq > 0 ? text[..eq].Trim() : null;
-        value = eq > 0 ? text[(eq + 1)..].Trim() : null;
-        if (key is not { Length: > 0 })
+        if (eq <= 0 || text[..eq].Trim() is not { Length: > 0 } k)
         {
-            key = null;
-            value = null;
             return false;
         }
+        key = k;
+        value = text[(eq + 1)..].Trim();
         return true;
     }
 

@@ -116,7 +116,7 @@ public static partial class DefinitionParser
         }
         (Dictionary<string, string> header, Dictionary<string, int> headerLines) = ParseHeader(lines, firstSection, path, firstLine);
 
-        var builder = new StageBuilder(path);
+        var builder = new SectionCollector(path);
         for (int i = firstSection; i < count;)
         {
             int end = i + 1;

@@ -3,7 +3,7 @@ using System.Text;
 namespace Burrow.Core.Build;
 
 /// <summary>Collects one stage's sections as the parser meets them, then makes the immutable <see cref="DefinitionStage"/>.</summary>
-internal sealed class StageBuilder(string path)
+internal sealed class SectionCollector(string path)
 {
     private readonly Dictionary<string, (StringBuilder Text, string Args, int Line)> _scripts = new(StringComparer.Ordinal);
     private readonly List<FilesSection> _files = [];
