@@ -93,16 +93,20 @@ public static class BuildCommand
 
     /// <summary>
     /// The build's identity: with --fakeroot (implied for definition files) your subordinate range is mapped, so the
-    /// image keeps the owners the recipe gives; otherwise only root is mapped, to you (an image copied or unpacked
-    /// as you, Apptainer's unprivileged behaviour).
+    /// image keeps the owners the recipe gives (files %post makes as root are root's in the image). Without a range
+    /// that cannot be kept, so the build refuses with the fix rather than write an image whose owners are wrong.
+    /// Without --fakeroot (an image copied or unpacked) only root is mapped, to you: Apptainer's unprivileged behaviour.
     /// </summary>
     private static BuildNamespace Namespace(bool fakeroot)
     {
-        BuildNamespace ns = BuildNamespace.For(fakeroot, HostUserReader.Read(), SubordinateIds.ReadFromHost(), RuntimePaths.FromProcess());
-        foreach (string warning in ns.Identity.Warnings.Where(_ => fakeroot))
+        HostUser user = HostUserReader.Read();
+        BuildNamespace ns = BuildNamespace.For(fakeroot, user, SubordinateIds.ReadFromHost(), RuntimePaths.FromProcess());
+        if (fakeroot && !ns.HasRange && ProcessSecurity.Uid != 0)
         {
-            Log.Warning(warning.Replace("--fakeroot:", "build:", StringComparison.Ordinal)
-                + "; the image's files will all be root's, and a %post that gives files to other users fails");
+            throw new BurrowException(
+                $"build: {user.Name} has no range in /etc/subuid and /etc/subgid, which an unprivileged build needs (its %post runs as root "
+                + "of a user namespace, and the image keeps the owners it gives)",
+                $"ask the administrator to add one: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user.Name}");
         }
         return ns;
     }

@@ -213,8 +213,13 @@ public sealed partial class BuildEngine
         stage.Devices.AddRange(r.Devices);
         if (r.OwnersLost > 0)
         {
-            Log.Warning($"{r.OwnersLost} file(s) of the bootstrap image belong to users other than root; with only root mapped they are root's in this image "
-                + "(a range in /etc/subuid and /etc/subgid keeps their owners)");
+            Log.Warning($"{r.OwnersLost} file(s) of the bootstrap image belong to ids outside the build's mapping (root and your subordinate range); "
+                + "they are root's in this image");
+        }
+        if (r.Unreadable.Count > 0)
+        {
+            Log.Warning($"you may not read {r.Unreadable.Count} entr{(r.Unreadable.Count == 1 ? "y" : "ies")} of the bootstrap sandbox "
+                + $"({string.Join(", ", r.Unreadable.Take(3))}{(r.Unreadable.Count > 3 ? ", …" : "")}); they are empty in this image");
         }
     }
 

@@ -31,6 +31,12 @@ public sealed partial class BuildEngine
             {
                 Log.Info($"Copying {t.Source} to {(t.Destination.Length > 0 ? t.Destination : t.Source)}" + (section.FromStage is { } s ? $" (from stage {s})" : ""));
                 string source = sourceRoot is null ? Path.GetFullPath(t.Source, _options.WorkingDirectory) : t.Source;
+                if (sourceRoot is null && source.IndexOfAny(['*', '?']) < 0 && FileStatus.OfPath(source, followSymlinks: false) is null)
+                {
+                    // Checked here, where the definition's name and line are known, before any copying starts.
+                    throw new DefinitionException(_definition.Path, t.Line, "%files", $"the source {t.Source} does not exist ({source})",
+                        "a relative source is relative to the directory burrow build runs in");
+                }
                 copies.Add(new FileCopy(source, t.Destination, sourceRoot, t.Line));
             }
         }

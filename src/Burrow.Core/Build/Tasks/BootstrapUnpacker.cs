@@ -57,8 +57,23 @@ internal static class BootstrapUnpacker
         (int exit, string[] lines) = Run("cp", args, "install coreutils");
         var devices = new List<TreeEntry>();
         var other = new List<string>();
+        var unreadable = new List<string>();
+        int owners = 0;
         foreach (string line in lines)
         {
+            // A sandbox of another owner (a system image directory): what the caller cannot read is left empty, and
+            // owners outside the build's mapping become root's; both with a warning, as an unprivileged cp would.
+            if (line.StartsWith("cp: failed to preserve ownership for ", StringComparison.Ordinal))
+            {
+                owners++;
+                continue;
+            }
+            if (line.EndsWith(": Permission denied", StringComparison.Ordinal) && Quoted(line) is { } denied
+                && denied.StartsWith(source + "/", StringComparison.Ordinal))
+            {
+                unreadable.Add(denied[source.Length..].Replace("/./", "/", StringComparison.Ordinal));
+                continue;
+            }
             if (line.StartsWith("cp: cannot create special file ", StringComparison.Ordinal) && Quoted(line) is { } target
                 && target.StartsWith(root + "/", StringComparison.Ordinal))
             {
@@ -75,7 +90,7 @@ internal static class BootstrapUnpacker
         {
             throw new BurrowException($"cp failed to copy the sandbox {source} (exit {exit}): {string.Join("; ", other.Take(5))}");
         }
-        WriteReport(task, new UnpackReport { Devices = devices });
+        WriteReport(task, new UnpackReport { Devices = devices, OwnersLost = owners, Unreadable = unreadable });
     }
 
     /// <summary>"create_inode: failed to create character device /root/dev/null, because …" → "/dev/null".</summary>

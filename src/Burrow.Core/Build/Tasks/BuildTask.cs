@@ -103,6 +103,9 @@ public sealed record UnpackReport
 
     /// <summary>Files whose owner could not be kept (only root mapped).</summary>
     public int OwnersLost { get; init; }
+
+    /// <summary>Paths of a copied sandbox the caller may not read (copied empty).</summary>
+    public IReadOnlyList<string> Unreadable { get; init; } = [];
 }
 
 [JsonSourceGenerationOptions(UseStringEnumConverter = true)]
