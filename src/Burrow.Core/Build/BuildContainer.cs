@@ -47,6 +47,6 @@ internal sealed class BuildContainer(BuildNamespace ns, string tmp, string varTm
         {
             Log.Debug("build container plan:\n" + PlanExplainer.Render(plan));
         }
-        return ContainerLauncher.Run(plan, ns.Paths, image.CreateServer(), stdio ?? LaunchStdio.Inherited);
+        return BuildNamespace.Interruptible(() => ContainerLauncher.Run(plan, ns.Paths, image.CreateServer(), (stdio ?? LaunchStdio.Inherited) with { InterruptKills = true }));
     }
 }

@@ -60,11 +60,34 @@ public sealed class BuildNamespace(IdentityDecision identity, RuntimePaths paths
         return Launch(task, namespaces, pass);
     }
 
-    private int Launch(BuildTask task, NamespacePlan? namespaces, IReadOnlyList<SafeFileHandle>? pass)
+    private int Launch(BuildTask task, NamespacePlan? namespaces, IReadOnlyList<SafeFileHandle>? pass) =>
+        Interruptible(() => LaunchNow(task, namespaces, pass));
+
+    private int LaunchNow(BuildTask task, NamespacePlan? namespaces, IReadOnlyList<SafeFileHandle>? pass)
     {
         ArgumentNullException.ThrowIfNull(task);
         byte[] job = JsonSerializer.SerializeToUtf8Bytes(task, BuildTaskJsonContext.Default.BuildTask);
         return ContainerLauncher.RunInUserNamespace(Identity.Plan, namespaces ?? new NamespacePlan(), BuildTaskRunner.CommandName, job, Paths, pass);
+    }
+
+    /// <summary>
+    /// Runs a launch of the build; when a signal ended it (the container is killed whole), the interruption is what
+    /// is reported, not the status or failure the killing caused.
+    /// </summary>
+    internal static int Interruptible(Func<int> launch)
+    {
+        int status;
+        try
+        {
+            status = launch();
+        }
+        catch (BurrowException) when (Interruption.Signal is not null)
+        {
+            Interruption.ThrowIfRequested();
+            throw;
+        }
+        Interruption.ThrowIfRequested();
+        return status;
     }
 
     /// <summary>Removes trees the build made (their files may belong to the subordinate range, which only the namespace may remove).</summary>
@@ -76,7 +99,7 @@ public sealed class BuildNamespace(IdentityDecision identity, RuntimePaths paths
             return;
         }
         // Also after a signal: this is the clean-up the signal asked for.
-        int status = Launch(new BuildTask { Kind = BuildTaskKind.Remove, Paths = present, Env = ToolEnvironment() }, null, null);
+        int status = LaunchNow(new BuildTask { Kind = BuildTaskKind.Remove, Paths = present, Env = ToolEnvironment() }, null, null);
         if (status != 0)
         {
             Log.Warning($"could not remove {string.Join(", ", present)} (exit status {status})");

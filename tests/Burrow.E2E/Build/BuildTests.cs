@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Burrow.E2E.Harness;
 using Burrow.E2E.Oci;
+using Burrow.E2E.Runtime;
 
 namespace Burrow.E2E.Build;
 
@@ -194,5 +196,37 @@ public class BuildTests
         Assert.Contains(what, errors[0]);
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.False(File.Exists(sif));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(15)]
+    public void ASignalMidPostLeavesNothingBehind(int signal)
+    {
+        using var w = new Workspace($"Bootstrap: localimage\nFrom: {BusyboxSif}\n\n%post\n    touch /started\n    sleep 60\n");
+        string tmp = Path.Combine(w.Dir, "tmp");
+        string outDir = Path.Combine(w.Dir, "out");
+        foreach (string d in new[] { tmp, outDir })
+        {
+            Directory.CreateDirectory(d);
+            OciEnvironment.Run("chown", User.Uid + ":" + User.Gid, d);
+        }
+        var env = new Dictionary<string, string> { ["BURROW_CACHEDIR"] = w.Cache, ["TMPDIR"] = tmp };
+        using BackgroundBurrow burrow = BackgroundBurrow.StartWith(User, env, "build", Path.Combine(outDir, "out.sif"), w.Def);
+        var clock = Stopwatch.StartNew();
+        while (!burrow.Stderr.Contains("+ sleep 60", StringComparison.Ordinal))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "never reached %post's sleep\n" + burrow.Stderr);
+            Thread.Sleep(50);
+        }
+        Thread.Sleep(200);
+        burrow.Signal(signal);
+        int exit = burrow.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.True(exit == 128 + signal, $"exit {exit}\n{burrow.Stderr}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(45), "the build waited for %post's sleep");
+        Assert.Single(burrow.Stderr.Split('\n'), l => l.StartsWith("ERROR:", StringComparison.Ordinal));
+        Assert.Contains("interrupted by", burrow.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(outDir));
+        Assert.Empty(Directory.GetFileSystemEntries(tmp));
     }
 }

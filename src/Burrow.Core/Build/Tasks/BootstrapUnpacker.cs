@@ -90,7 +90,69 @@ internal static class BootstrapUnpacker
         {
             throw new BurrowException($"cp failed to copy the sandbox {source} (exit {exit}): {string.Join("; ", other.Take(5))}");
         }
+        if (!task.RootOnly)
+        {
+            owners += ReownUnmapped(root);
+        }
         WriteReport(task, new UnpackReport { Devices = devices, OwnersLost = owners, Unreadable = unreadable });
+    }
+
+    /// <summary>What an unmapped id looks like inside a user namespace (/proc/sys/kernel/overflowuid, 65534 unless changed).</summary>
+    private static uint OverflowId(string which)
+    {
+        try
+        {
+            return uint.Parse(File.ReadAllText("/proc/sys/kernel/overflow" + which).Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        {
+            return 65534;
+        }
+    }
+
+    /// <summary>
+    /// cp -a as root of the namespace copies an owner outside the build's mapping (a sandbox of the host's root) as the
+    /// overflow id, which in the build's mapping is a real subordinate id ("nobody" in the image). Such entries become
+    /// root's, as an unprivileged copy makes them, with their modes (setuid bits) restored after the chown; returns how many.
+    /// </summary>
+    private static int ReownUnmapped(string root)
+    {
+        uint overflowUid = OverflowId("uid"), overflowGid = OverflowId("gid");
+        int count = 0;
+        var pending = new Stack<string>();
+        pending.Push(root);
+        using (DirectoryHandle top = DirectoryHandle.Open(root))
+        {
+            FileStatus st = top.Status();
+            if (st.Uid == overflowUid || st.Gid == overflowGid)
+            {
+                top.SetOwnerOfSelf(st.Uid == overflowUid ? 0 : st.Uid, st.Gid == overflowGid ? 0 : st.Gid);
+                top.SetMode((int)st.Permissions);
+                count++;
+            }
+        }
+        while (pending.Count > 0)
+        {
+            using DirectoryHandle dir = DirectoryHandle.Open(pending.Pop());
+            foreach (string name in dir.List())
+            {
+                if (dir.StatEntry(name) is not { } st)
+                {
+                    continue;
+                }
+                if (st.Uid == overflowUid || st.Gid == overflowGid)
+                {
+                    dir.SetOwner(name, st.Uid == overflowUid ? 0 : st.Uid, st.Gid == overflowGid ? 0 : st.Gid);
+                    dir.SetEntryMode(name, (int)st.Permissions); // chown cleared setuid and setgid
+                    count++;
+                }
+                if (st.Kind == FileKind.Directory)
+                {
+                    pending.Push(dir.Child(name));
+                }
+            }
+        }
+        return count;
     }
 
     /// <summary>"create_inode: failed to create character device /root/dev/null, because …" → "/dev/null".</summary>

@@ -52,7 +52,7 @@ public static class ContainerLauncher
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(paths);
-        return Guarded(() => Launch(identity, namespaces, paths, command, job, [], null, LaunchStdio.Inherited, pass ?? []));
+        return Guarded(() => Launch(identity, namespaces, paths, command, job, [], null, new LaunchStdio { InterruptKills = true }, pass ?? []));
     }
 
     private const string StageCommandName = "__stage";
@@ -94,7 +94,7 @@ public static class ContainerLauncher
         using SafeFileHandle jobFd = FileDescriptors.MemoryFile("burrow-plan", job);
         (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
         using (engineEnd)
-        using (SignalForwarder signals = StartSignalForwarder())
+        using (SignalForwarder signals = StartSignalForwarder(stdio.InterruptKills))
         {
             Stage.StageRunner.Timing.Mark("engine: signal handlers");
             int starterFd = (int)starterEnd.DangerousGetHandle();
@@ -116,11 +116,11 @@ public static class ContainerLauncher
     }
 
     /// <summary>The runtime's signal thread is the first thread burrow starts for a launch: it fails on the process limit.</summary>
-    private static SignalForwarder StartSignalForwarder()
+    private static SignalForwarder StartSignalForwarder(bool interruptKills)
     {
         try
         {
-            return new SignalForwarder();
+            return new SignalForwarder(interruptKills);
         }
         catch (Exception e) when (e is TypeInitializationException or IOException)
         {
@@ -278,10 +278,13 @@ public static class ContainerLauncher
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
-/// <summary>Where a launch's standard descriptors come from: burrow's own, or others put in their place.</summary>
+/// <summary>Where a launch's standard descriptors come from (burrow's own, or others put in their place), and what a signal to burrow does.</summary>
 public sealed record LaunchStdio
 {
     public static LaunchStdio Inherited { get; } = new();
+
+    /// <summary>SIGINT, SIGTERM and SIGHUP kill the whole container (a build's steps) instead of being relayed to the payload.</summary>
+    public bool InterruptKills { get; init; }
 
     /// <summary>A descriptor the container's standard error is written to instead of burrow's (a pipe the caller reads).</summary>
     public int? StandardError { get; init; }
