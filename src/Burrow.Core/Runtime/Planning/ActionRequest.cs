@@ -84,6 +84,9 @@ public sealed record ActionRequest
     /// </summary>
     public bool BuildContainer { get; init; }
 
+    /// <summary>--nested: set the container up for a container runtime inside it (see <see cref="NestedRuntime"/>).</summary>
+    public bool Nested { get; init; }
+
     /// <summary>--contain or --containall.</summary>
     public bool IsContained => Contain || ContainAll;
 }

@@ -50,6 +50,11 @@ public static class MountPlanner
             }
         }
 
+        if (request.Nested)
+        {
+            mounts.AddRange(NestedRuntime.Mounts(input, request.IsContained || request.BuildContainer));
+        }
+
         foreach (string file in FactQueries.HostEtcFiles)
         {
             // --contain keeps only hosts and localtime from the host (Apptainer's rule).
