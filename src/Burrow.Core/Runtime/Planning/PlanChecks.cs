@@ -54,13 +54,13 @@ public static class PlanChecks
         bool wantsNested = c.Input.Request.Nested || c.Binds.Any(b => b.Destination is "/etc/subuid" or "/etc/subgid");
         if (wantsNested && !rootMode)
         {
-            yield return ("a container runtime inside this container cannot map users: newuidmap and newgidmap are setuid, and the container's nosuid mounts and no_new_privs stop them",
-                "add --fakeroot (and --nested) so that the runtime inside runs as root of a user namespace with your range");
+            yield return ("a container runtime inside this container cannot map users (newuidmap and newgidmap are setuid, and the container's nosuid mounts and no_new_privs stop them): add --fakeroot, so that it runs as root of a user namespace with your range",
+                null);
         }
         else if (c.Input.Request.Nested && id.UidMap.Count <= 1)
         {
-            yield return ($"--nested: only root is mapped (you have no range in /etc/subuid and /etc/subgid), so a runtime inside can give no other owner: Podman fails on its containers' /dev/pts (gid 5) and on image files of other users with 'Invalid argument'",
-                "ask the administrator for a range of 65536 ids in /etc/subuid and /etc/subgid");
+            yield return ("--nested: only root is mapped (you have no range in /etc/subuid and /etc/subgid), so a runtime inside can give no other owner: Podman fails on its containers' /dev/pts (gid 5) and on image files of other users with 'Invalid argument'; ask the administrator for a range of 65536 ids",
+                null);
         }
     }
 
