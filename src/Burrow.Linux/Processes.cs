@@ -22,14 +22,10 @@ public static class Processes
     /// close-on-exec in the child only (posix_spawn_file_actions_adddup2 with fd == newfd).
     /// posix_spawn uses vfork semantics, which is safe from a multi-threaded process.
     /// </summary>
-    public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<int> inherit) =>
-        Spawn(path, argv, envp, inherit, []);
-
-    /// <summary>As above, with descriptors moved into place in the child first (e.g. a pipe as its stderr: (pipe, 2)).</summary>
+    /// <param name="redirects">Descriptors to place in the child: (this process's descriptor, the child's number), e.g. a log file as 2.</param>
     public static unsafe int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<int> inherit,
-        IReadOnlyList<(int From, int To)> redirect)
+        IReadOnlyList<(int From, int To)>? redirects = null)
     {
-        ArgumentNullException.ThrowIfNull(redirect);
         byte* actions = (byte*)NativeMemory.AllocZeroed(512);
         byte* attr = (byte*)NativeMemory.AllocZeroed(1024);
         byte* sigset = (byte*)NativeMemory.AllocZeroed(256);
@@ -38,13 +34,13 @@ public static class Processes
         try
         {
             Errno.CheckReturned(Sys.PosixSpawnFileActionsInit(actions), "posix_spawn_file_actions_init");
-            foreach ((int from, int to) in redirect)
-            {
-                Errno.CheckReturned(Sys.PosixSpawnFileActionsAdddup2(actions, from, to), "posix_spawn_file_actions_adddup2");
-            }
             foreach (int fd in inherit)
             {
                 Errno.CheckReturned(Sys.PosixSpawnFileActionsAdddup2(actions, fd, fd), "posix_spawn_file_actions_adddup2");
+            }
+            foreach ((int from, int to) in redirects ?? [])
+            {
+                Errno.CheckReturned(Sys.PosixSpawnFileActionsAdddup2(actions, from, to), "posix_spawn_file_actions_adddup2");
             }
             Errno.CheckReturned(Sys.PosixSpawnattrInit(attr), "posix_spawnattr_init");
             Errno.CheckReturned(Sys.PosixSpawnattrSetflags(attr, (short)(Sys.POSIX_SPAWN_SETSIGDEF | Sys.POSIX_SPAWN_SETSIGMASK)), "posix_spawnattr_setflags");

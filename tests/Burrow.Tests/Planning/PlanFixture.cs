@@ -34,6 +34,8 @@ internal sealed class PlanFixture
     public string? Group { get; set; } = "root:x:0:\nsudo:x:27:\nnogroup:x:65534:\n";
     public List<string> EnvScripts { get; } = [];
     public bool RootWritable { get; set; }
+    public int UnprivilegedPortStart { get; set; } = 1024;
+    public string? DefaultGateway { get; set; }
 
     public IdentityDecision? Identity { get; set; }
 
@@ -54,7 +56,7 @@ internal sealed class PlanFixture
         }
         return new PlanInput(
             request,
-            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds },
+            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds, UnprivilegedPortStart = UnprivilegedPortStart, DefaultGateway = DefaultGateway },
             new ImageFacts { RootPath = "/images/box", Passwd = Passwd, Group = Group, EnvScripts = EnvScripts, Paths = image, RootWritableByCaller = RootWritable },
             identity);
     }

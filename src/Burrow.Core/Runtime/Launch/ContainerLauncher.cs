@@ -35,7 +35,7 @@ public static class ContainerLauncher
             Stage.StageRunner.Timing.Mark("engine: session directory");
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(plan, LaunchPlanJsonContext.Default.LaunchPlan);
             Stage.StageRunner.Timing.Mark("engine: plan serialised");
-            return Launch(plan.Identity, plan.Namespaces, paths, StageCommandName, json, [session.Path], serving, stdio, []);
+            return Launch(plan.Identity, plan.Namespaces, plan.Network, session.Path, paths, StageCommandName, json, [session.Path], serving, stdio, []);
         });
     }
 
@@ -52,7 +52,7 @@ public static class ContainerLauncher
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(paths);
-        return Guarded(() => Launch(identity, namespaces, paths, command, job, [], null, new LaunchStdio { InterruptKills = true }, pass ?? []));
+        return Guarded(() => Launch(identity, namespaces, null, "", paths, command, job, [], null, new LaunchStdio { InterruptKills = true }, pass ?? []));
     }
 
     private const string StageCommandName = "__stage";
@@ -74,7 +74,8 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Launch(IdentityPlan identity, NamespacePlan namespaces, RuntimePaths paths, string command, byte[] job,
+    /// <param name="network">The container's network helper (pasta, slirp4netns), started when the starter says its namespace is ready; null for none.</param>
+    private static int Launch(IdentityPlan identity, NamespacePlan namespaces, NetworkPlan? network, string sessionPath, RuntimePaths paths, string command, byte[] job,
         IReadOnlyList<string> extraArgs, IImageServer? server, LaunchStdio stdio, IReadOnlyList<SafeFileHandle> pass)
     {
         Stage.StageRunner.Timing.Start();
@@ -101,7 +102,7 @@ public static class ContainerLauncher
             int jobNumber = (int)jobFd.DangerousGetHandle();
             string[] argv =
             [
-                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(namespaces),
+                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(namespaces) + (network is null ? "" : "h"),
                 paths.Self, command, Num(starterFd), Num(jobNumber), .. extraArgs, Num((int)Log.Level),
             ];
             int pid;
@@ -111,7 +112,7 @@ public static class ContainerLauncher
             }
             signals.Target = pid;
             Stage.StageRunner.Timing.Mark("engine: starter spawned");
-            return Supervise(pid, engineEnd, identity, helpers, server);
+            return Supervise(pid, engineEnd, identity, network, helpers, server, sessionPath);
         }
     }
 
@@ -133,7 +134,21 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, IdentityPlan identity, MapHelpers.Paths? helpers, IImageServer? server)
+    private static int Supervise(int pid, SafeFileHandle channel, IdentityPlan identity, NetworkPlan? networkPlan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath)
+    {
+        Networking.INetworkHelper? network = null;
+        try
+        {
+            return Supervise(pid, channel, identity, networkPlan, helpers, server, sessionPath, ref network);
+        }
+        finally
+        {
+            network?.Dispose();
+        }
+    }
+
+    private static int Supervise(int pid, SafeFileHandle channel, IdentityPlan identity, NetworkPlan? networkPlan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
+        ref Networking.INetworkHelper? network)
     {
         BurrowException? failure = null;
         int? status = null;
@@ -160,6 +175,21 @@ public static class ContainerLauncher
                  packet is { } p; packet = FileDescriptors.ReceivePacketWithDescriptor(channel))
             {
                 string message = p.Text;
+                if (message == StarterProtocol.NetworkNamespaceReady && p.Descriptor is null && networkPlan is { } net && network is null)
+                {
+                    try
+                    {
+                        network = Networking.NetworkHelpers.Start(net, pid, sessionPath);
+                        FileDescriptors.SendPacket(channel, StarterProtocol.Go);
+                        Stage.StageRunner.Timing.Mark("engine: network helper attached");
+                    }
+                    catch (Exception e) when (e is BurrowException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+                    {
+                        failure ??= e as BurrowException ?? new BurrowException($"cannot start the network helper {net.Helper.ToString().ToLowerInvariant()}: {e.Message}");
+                        FileDescriptors.SendPacket(channel, StarterProtocol.Abort);
+                    }
+                    continue;
+                }
                 if (message == StarterProtocol.ImageDevice && p.Descriptor is { } device && server is not null)
                 {
                     try

@@ -16,7 +16,7 @@ public static class MountPlanner
     /// <summary>Device nodes a contained /dev gets from the host.</summary>
     public static readonly IReadOnlyList<string> ContainedDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
 
-    public static IReadOnlyList<MountStep> Plan(PlanInput input, IReadOnlyList<BindSpec> binds, NamespacePlan namespaces)
+    public static IReadOnlyList<MountStep> Plan(PlanInput input, IReadOnlyList<BindSpec> binds, NamespacePlan namespaces, NetworkPlan? network = null)
     {
         ActionRequest request = input.Request;
         var mounts = new List<MountStep>();
@@ -58,9 +58,9 @@ public static class MountPlanner
         foreach (string file in FactQueries.HostEtcFiles)
         {
             // --contain keeps only hosts and localtime from the host (Apptainer's rule).
-            if (request.IsContained && file == "/etc/resolv.conf")
+            if ((request.IsContained || NetworkPlanner.Nameservers(request, network) is not null) && file == "/etc/resolv.conf")
             {
-                continue;
+                continue; // with a network helper the container gets a resolv.conf naming the helper's resolver
             }
             if (input.Host.KindOf(file) == PathKind.File)
             {
