@@ -55,13 +55,18 @@ internal sealed class ScriptTrace : IDisposable
         using Stream stderr = Console.OpenStandardError();
         byte[] buffer = new byte[16384];
         var line = new StringBuilder();
+        // --quiet: the script's own messages still pass (a failing %post must say why), its trace lines do not.
+        bool quiet = Diagnostics.Log.Level >= Diagnostics.LogLevel.Error;
         try
         {
             int n;
             while ((n = _pipe.Read(buffer)) > 0)
             {
-                stderr.Write(buffer, 0, n);
-                stderr.Flush();
+                if (!quiet)
+                {
+                    stderr.Write(buffer, 0, n);
+                    stderr.Flush();
+                }
                 foreach (char c in Encoding.UTF8.GetString(buffer, 0, n))
                 {
                     if (c != '\n')
@@ -72,11 +77,11 @@ internal sealed class ScriptTrace : IDisposable
                         }
                         continue;
                     }
-                    Note(line.ToString());
+                    Note(line.ToString(), quiet ? stderr : null);
                     line.Clear();
                 }
             }
-            Note(line.ToString());
+            Note(line.ToString(), quiet && line.Length > 0 ? stderr : null);
         }
         catch (IOException)
         {
@@ -87,8 +92,13 @@ internal sealed class ScriptTrace : IDisposable
         }
     }
 
-    private void Note(string line)
+    private void Note(string line, Stream? relay)
     {
+        if (relay is not null && !line.StartsWith("+ ", StringComparison.Ordinal))
+        {
+            relay.Write(Encoding.UTF8.GetBytes(line + "\n"));
+            relay.Flush();
+        }
         if (line.StartsWith("+ ", StringComparison.Ordinal))
         {
             lock (_lock)

@@ -171,10 +171,14 @@ public class BuildTests
         Assert.False(File.Exists(sif));
         Assert.Empty(Directory.GetFiles(w.Dir, "out.sif*"));
 
-        File.WriteAllText(w.Def, $"Bootstrap: localimage\nFrom: {BusyboxSif}\n\n%post\n    exit 3\n");
-        RunResult three = w.Burrow(User, "build", sif, "image.def");
+        // --quiet: no progress and no trace, but the script's own messages and the error stay.
+        File.WriteAllText(w.Def, $"Bootstrap: localimage\nFrom: {BusyboxSif}\n\n%post\n    echo 'why it fails' >&2\n    exit 3\n");
+        RunResult three = w.Burrow(User, "-q", "build", sif, "image.def");
         Assert.Equal(3, three.ExitCode);
         Assert.Contains("%post failed with exit status 3", three.Stderr);
+        Assert.Contains("why it fails", three.Stderr);
+        Assert.DoesNotContain("INFO:", three.Stderr);
+        Assert.DoesNotContain("+ exit", three.Stderr);
     }
 
     [Theory]
