@@ -31,18 +31,15 @@ public class NetworkTests
         AssertNoHelperLeft(user);
     }
 
-    [Theory]
-    [MemberData(nameof(Helpers))]
-    public void DnsResolvesANameServedByAResolverOnTheHostsLoopback(string helper)
+    [Fact]
+    public void DnsResolvesANameServedByAResolverOnTheHostsLoopback()
     {
         using var resolver = new TestResolver();
-        TestUser user = E2EEnvironment.UserWithRange;
-        RunResult r = AsUser.Burrow(user, "exec", "--network", helper, "--dns", "127.0.0.1", E2EEnvironment.BusyboxImage,
+        RunResult r = AsUser.Burrow(E2EEnvironment.UserWithRange, "exec", "--network", "slirp4netns", "--dns", "127.0.0.1", E2EEnvironment.BusyboxImage,
             "sh", "-c", "cat /etc/resolv.conf; nslookup web.burrow.test");
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains(TestResolver.Answer, r.Stdout);
-        // slirp4netns's gateway is the host's 127.0.0.1; pasta's is the host's own gateway, mapped likewise.
-        Assert.Contains(helper == "pasta" ? "nameserver 192.0.2.1" : "nameserver 10.0.2.2", r.Stdout);
+        Assert.Contains("nameserver 10.0.2.2", r.Stdout); // slirp4netns's gateway is the host's 127.0.0.1
     }
 
     [Theory]
@@ -121,6 +118,7 @@ public class NetworkTests
     [InlineData(new[] { "--network", "none", "-p", "8080:80" }, "--network none")]
     [InlineData(new[] { "-p", "18082:80", "-p", "18082:81" }, "given 2 times")]
     [InlineData(new[] { "--dns", "one.one.one.one" }, "--dns one.one.one.one: not an IP address")]
+    [InlineData(new[] { "--net", "--dns", "127.0.0.1" }, "pasta cannot reach a resolver on the host's loopback")]
     public void BadNetworkOptionsAreOneClearError(string[] options, string what)
     {
         RunResult r = AsUser.Burrow(E2EEnvironment.UserWithoutRange, ["exec", .. options, E2EEnvironment.BusyboxImage, "echo", "ran"]);

@@ -35,7 +35,6 @@ internal sealed class PlanFixture
     public List<string> EnvScripts { get; } = [];
     public bool RootWritable { get; set; }
     public int UnprivilegedPortStart { get; set; } = 1024;
-    public string? DefaultGateway { get; set; }
 
     public IdentityDecision? Identity { get; set; }
 
@@ -56,7 +55,7 @@ internal sealed class PlanFixture
         }
         return new PlanInput(
             request,
-            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds, UnprivilegedPortStart = UnprivilegedPortStart, DefaultGateway = DefaultGateway },
+            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds, UnprivilegedPortStart = UnprivilegedPortStart },
             new ImageFacts { RootPath = "/images/box", Passwd = Passwd, Group = Group, EnvScripts = EnvScripts, Paths = image, RootWritableByCaller = RootWritable },
             identity);
     }

@@ -37,7 +37,7 @@ public static class LaunchPlanner
             Uts = request.Hostname is not null,
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
-        NetworkPlan? network = NetworkPlanner.Plan(request, input.Host);
+        NetworkPlan? network = NetworkPlanner.Plan(request);
         IReadOnlyList<MountStep> mounts = MountPlanner.Plan(input, binds, namespaces, network);
         RootFsPlan root = RootPlanner.Plan(input);
 
