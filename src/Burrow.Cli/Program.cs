@@ -16,6 +16,11 @@ public static class Program
         {
             return Burrow.Core.Runtime.Stage.StageRunner.Run(args[1..]);
         }
+        // A build's file work, run by burrow-starter as root of the build's user namespace.
+        if (args.Length > 0 && args[0] == Burrow.Core.Build.Tasks.BuildTaskRunner.CommandName)
+        {
+            return Burrow.Core.Build.Tasks.BuildTaskRunner.Run(args[1..]);
+        }
         bool[] closed = FileDescriptors.EnsureStandardDescriptors();
         StandardOutput.Install(closed);
         if (closed[0])

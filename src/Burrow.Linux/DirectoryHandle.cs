@@ -134,6 +134,87 @@ public sealed class DirectoryHandle : IDisposable
         return handle;
     }
 
+    /// <summary>
+    /// Opens an entry to write it whole: created with <paramref name="mode"/> when missing, truncated when a regular
+    /// file; a symlink or anything else at the name is removed first (<c>cp -f</c>), never written through.
+    /// </summary>
+    public SafeFileHandle CreateOrTruncate(string name, int mode)
+    {
+        Check(name);
+        FileStatus? st = StatEntry(name);
+        if (st is { Kind: FileKind.Directory })
+        {
+            throw new LinuxException(Errno.EISDIR, "create", Child(name));
+        }
+        if (st is not null and not { Kind: FileKind.Regular })
+        {
+            Remove(name); // never open a planted FIFO or device for writing, never write through a symlink
+        }
+        int fd = Errno.Check(Sys.OpenAt(Fd, name, Sys.O_WRONLY | Sys.O_CREAT | Sys.O_TRUNC | Sys.O_NOFOLLOW | Sys.O_NONBLOCK | Sys.O_NOCTTY | Sys.O_CLOEXEC, mode),
+            "create", Child(name));
+        SafeFileHandle handle = FileDescriptors.Own(fd);
+        if (FileStatus.Of(handle, Child(name)).Kind != FileKind.Regular)
+        {
+            handle.Dispose();
+            throw new LinuxException(Errno.EEXIST, "create (something else took the name)", Child(name));
+        }
+        return handle;
+    }
+
+    /// <summary>Opens an existing regular file to append to it, not following a symlink there.</summary>
+    public SafeFileHandle OpenForAppend(string name)
+    {
+        Check(name);
+        int fd = Errno.Check(Sys.OpenAt(Fd, name, Sys.O_WRONLY | Sys.O_APPEND | Sys.O_NOFOLLOW | Sys.O_NONBLOCK | Sys.O_NOCTTY | Sys.O_CLOEXEC, 0), "open", Child(name));
+        SafeFileHandle handle = FileDescriptors.Own(fd);
+        FileKind kind = FileStatus.Of(handle, Child(name)).Kind;
+        if (kind != FileKind.Regular)
+        {
+            handle.Dispose();
+            throw new NotRegularFileException(Child(name), kind);
+        }
+        return handle;
+    }
+
+    /// <summary>Creates a symbolic link <paramref name="name"/> → <paramref name="target"/>; EEXIST when the name is taken.</summary>
+    public void CreateSymlink(string name, string target)
+    {
+        Check(name);
+        Errno.Check(Sys.SymlinkAt(target, Fd, name), "symlink", Child(name));
+    }
+
+    /// <summary>Changes an entry's owner without following a symlink there (lchown).</summary>
+    public void SetOwner(string name, uint uid, uint gid)
+    {
+        Check(name);
+        Errno.Check(Sys.FchownAt(Fd, name, uid, gid, Sys.AT_SYMLINK_NOFOLLOW), "chown", Child(name));
+    }
+
+    /// <summary>Changes the directory's own owner (fchownat AT_EMPTY_PATH, which works on O_PATH descriptors too).</summary>
+    public void SetOwnerOfSelf(uint uid, uint gid) =>
+        Errno.Check(Sys.FchownAt(Fd, "", uid, gid, Sys.AT_EMPTY_PATH), "chown", Path);
+
+    /// <summary>Sets an entry's mode exactly; a symlink there is left alone (links have no mode of their own).</summary>
+    public void SetEntryMode(string name, int mode)
+    {
+        using SafeFileHandle entry = OpenPath(name);
+        if (FileStatus.Of(entry, Child(name)).Kind == FileKind.Symlink)
+        {
+            return;
+        }
+        FileSystem.SetMode("/proc/self/fd/" + ((int)entry.DangerousGetHandle()).ToString(CultureInfo.InvariantCulture), mode);
+    }
+
+    /// <summary>Opens an entry O_PATH without following a symlink there (for stat, or as a directory to resolve in).</summary>
+    public SafeFileHandle OpenPath(string name)
+    {
+        Check(name);
+        return FileDescriptors.Own(Errno.Check(Sys.OpenAt(Fd, name, Sys.O_PATH | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0), "open", Child(name)));
+    }
+
+    /// <summary>Wraps a directory descriptor (taken over), e.g. one that <see cref="RootDirectory"/> resolved.</summary>
+    public static DirectoryHandle FromHandle(SafeFileHandle handle, string path, bool pathOnly) => new(handle, path, pathOnly);
+
     /// <summary>Renames an entry within this directory; with <paramref name="replace"/> false, an existing target is EEXIST.</summary>
     public void Rename(string from, string to, bool replace) => Rename(this, from, this, to, replace);
 

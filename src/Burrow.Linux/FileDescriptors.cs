@@ -99,6 +99,28 @@ public static class FileDescriptors
         return (Own(fds[0]), Own(fds[1]));
     }
 
+    /// <summary>A second descriptor for the same open file (F_DUPFD_CLOEXEC), owned separately.</summary>
+    public static SafeFileHandle Duplicate(SafeFileHandle fd) =>
+        Own(Errno.Check(Sys.Fcntl((int)fd.DangerousGetHandle(), Sys.F_DUPFD_CLOEXEC, 3), "fcntl (dup)"));
+
+    /// <summary>
+    /// Opens for reading the very inode an O_PATH descriptor holds (through /proc/self/fd), after checking that it
+    /// is a regular file: never a FIFO or a device an image planted.
+    /// </summary>
+    public static SafeFileHandle OpenReadable(SafeFileHandle pathHandle, string what)
+    {
+        FileStatus st = FileStatus.Of(pathHandle, what);
+        if (st.Kind != FileKind.Regular)
+        {
+            throw new NotRegularFileException(what, st.Kind);
+        }
+        string proc = "/proc/self/fd/" + ((int)pathHandle.DangerousGetHandle()).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Own(Errno.Check(Sys.OpenAt(Sys.AT_FDCWD, proc, Sys.O_RDONLY | Sys.O_CLOEXEC | Sys.O_NOCTTY, 0), "open", what));
+    }
+
+    /// <summary>fchmod: the exact mode, whatever the umask was when the file was made.</summary>
+    public static void SetMode(SafeFileHandle fd, int mode) => Errno.Check(Sys.Fchmod((int)fd.DangerousGetHandle(), mode), "chmod");
+
     /// <summary>A pipe, both ends close-on-exec: (read end, write end).</summary>
     public static unsafe (SafeFileHandle Read, SafeFileHandle Write) Pipe()
     {

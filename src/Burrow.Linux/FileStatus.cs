@@ -21,9 +21,24 @@ public static class FileKindText
     };
 }
 
-/// <summary>What statx says about a file (the fields Burrow uses).</summary>
+/// <summary>
+/// What statx says about a file (the fields Burrow uses). <see cref="DeviceMajor"/>/<see cref="DeviceMinor"/> name the
+/// device the file is on; a device node's own numbers are <see cref="SpecialMajor"/>/<see cref="SpecialMinor"/>.
+/// </summary>
 public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, long Size, uint DeviceMajor, uint DeviceMinor, ulong Inode)
 {
+    /// <summary>Number of hard links.</summary>
+    public uint LinkCount { get; init; }
+
+    /// <summary>st_rdev of a character or block device: its major number.</summary>
+    public uint SpecialMajor { get; init; }
+
+    /// <summary>st_rdev of a character or block device: its minor number.</summary>
+    public uint SpecialMinor { get; init; }
+
+    /// <summary>The nanoseconds part of the last modification time.</summary>
+    public uint ModifiedNanoseconds { get; init; }
+
     /// <summary>Last modification, seconds since the epoch.</summary>
     public long ModifiedSeconds { get; init; }
 
@@ -92,6 +107,10 @@ public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, lo
             *(uint*)(b + 136), *(uint*)(b + 140), *(ulong*)(b + 32))
         {
             ModifiedSeconds = *(long*)(b + 112),
+            ModifiedNanoseconds = *(uint*)(b + 120),
+            LinkCount = *(uint*)(b + 16),
+            SpecialMajor = *(uint*)(b + 128),
+            SpecialMinor = *(uint*)(b + 132),
         };
     }
 }

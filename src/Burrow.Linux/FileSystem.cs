@@ -29,4 +29,9 @@ public static partial class FileSystem
     }
 
     public static void SetMode(string path, int mode) => Errno.Check(Chmod(path, mode), "chmod", path);
+
+    /// <summary>Sets the process's umask; returns the previous one.</summary>
+    public static int SetUmask(int mask) => Sys.Umask(mask);
+
+    public static void ChangeDirectory(string path) => Errno.Check(Sys.Chdir(path), "chdir", path);
 }

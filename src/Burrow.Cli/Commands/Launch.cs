@@ -7,5 +7,5 @@ namespace Burrow.Cli.Commands;
 internal static class Launch
 {
     public static int Run(LaunchPlan plan, Core.Runtime.Serving.IImageServer? server, Action? payloadStarted = null) =>
-        ContainerLauncher.Run(plan, RuntimePaths.FromProcess(), server, payloadStarted);
+        ContainerLauncher.Run(plan, RuntimePaths.FromProcess(), server, LaunchStdio.Inherited with { PayloadStarted = payloadStarted });
 }

@@ -83,6 +83,11 @@ public static class ActionOptions
         Description = "Let the container write to its root; the changes go to a tmpfs (64 MiB) and vanish at exit",
     };
 
+    public static readonly Option<bool> Nested = new("--nested")
+    {
+        Description = "Set the container up for a container runtime inside it (with --fakeroot): private /run, /var/lib/containers, /var/tmp, /dev/shm; hybrid cgroups masked",
+    };
+
     public static readonly Option<string[]> Overlay = new("--overlay", "-o")
     {
         Description = "DIR[:ro] a directory laid over the image: it keeps the changes in DIR/upper (repeatable; :ro layers take none)",
@@ -115,7 +120,7 @@ public static class ActionOptions
     private static IEnumerable<Option> All =>
     [
         Contain, ContainAll, NoHome, Bind, Pwd, Env, EnvFile, CleanEnv, Shell,
-        Pid, Ipc, Net, Network, Publish, Dns, Hostname, NoInit, Writable, WritableTmpfs, Overlay, Unsquash, Explain, Json,
+        Pid, Ipc, Net, Network, Publish, Dns, Hostname, NoInit, Writable, WritableTmpfs, Nested, Overlay, Unsquash, Explain, Json,
     ];
 
     public static ActionRequest Read(ParseResult result, ActionKind action, IReadOnlyList<string> arguments) => new()
@@ -141,6 +146,7 @@ public static class ActionOptions
         NoInit = result.GetValue(NoInit),
         Writable = result.GetValue(Writable),
         WritableTmpfs = result.GetValue(WritableTmpfs),
+        Nested = result.GetValue(Nested),
         Overlays = result.GetValue(Overlay) ?? [],
         Unsquash = result.GetValue(Unsquash),
     };

@@ -54,8 +54,48 @@ public sealed class OutputDirectory : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes a finished tree built elsewhere as the new tree: <paramref name="name"/> in <paramref name="from"/> is
+    /// renamed to the temp name (no copy); false when it is on another file system, and the caller fills
+    /// <see cref="CreateWorkDirectory"/> instead.
+    /// </summary>
+    public bool TryTake(DirectoryHandle from, string name)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        string temp = _temp ?? throw new InvalidOperationException("already committed");
+        try
+        {
+            DirectoryHandle.Rename(from, name, _dir, temp, replace: false);
+            return true;
+        }
+        catch (LinuxException e) when (e.Errno == Errno.EXDEV)
+        {
+            return false;
+        }
+        catch (LinuxException e)
+        {
+            throw new BurrowException($"cannot write the sandbox {_display}: {e.Reason}", FailureText.ErrnoHint(e.Errno, _display), ExitCodes.Failure, e);
+        }
+    }
+
+    /// <summary>Creates the (empty) temp directory with <paramref name="mode"/> and opens it, for a copy into it.</summary>
+    public DirectoryHandle CreateWorkDirectory(int mode)
+    {
+        string temp = _temp ?? throw new InvalidOperationException("already committed");
+        (DirectoryHandle dir, bool created) = _dir.CreateDirectory(temp, mode);
+        if (!created)
+        {
+            dir.Dispose();
+            throw new BurrowException($"cannot write the sandbox {_display}: its temporary directory {_dir.Child(temp)} was taken by someone else");
+        }
+        return dir;
+    }
+
     /// <summary>Puts the finished tree in place: renamed over a missing or empty target, exchanged with a tree being replaced.</summary>
-    public void Commit()
+    public void Commit() => Commit(null);
+
+    /// <param name="removeOld">Removes the replaced tree (given by path) when the caller's process cannot (files of other owners).</param>
+    public void Commit(Action<string>? removeOld)
     {
         string temp = _temp ?? throw new InvalidOperationException("already committed");
         try
@@ -68,6 +108,10 @@ public sealed class OutputDirectory : IDisposable
             {
                 _dir.Exchange(temp, _name);
                 _temp = null;
+                if (removeOld is not null)
+                {
+                    removeOld(_dir.Child(temp));
+                }
                 _dir.RemoveTree(temp); // the old tree, now under the temp name
             }
             else

@@ -20,15 +20,48 @@ public static class ContainerLauncher
     /// (payload status, 128+N for a signal). Throws BurrowException for set-up failures.
     /// </summary>
     /// <param name="server">Serves a squashfs root; null to make one from the plan (see <see cref="ImageServers"/>).</param>
-    /// <param name="payloadStarted">Called once the payload is about to run (an instance records itself then).</param>
-    public static int Run(LaunchPlan plan, RuntimePaths paths, IImageServer? server = null, Action? payloadStarted = null)
+    public static int Run(LaunchPlan plan, RuntimePaths paths, IImageServer? server = null) => Run(plan, paths, server, LaunchStdio.Inherited);
+
+    /// <param name="stdio">Where the container's standard error goes (a build relays its %post's trace).</param>
+    public static int Run(LaunchPlan plan, RuntimePaths paths, IImageServer? server, LaunchStdio stdio)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(paths);
-        try
+        ArgumentNullException.ThrowIfNull(stdio);
+        return Guarded(() =>
         {
             using IImageServer? serving = server ?? ImageServers.For(plan.Root);
-            return Launch(plan, paths, serving, payloadStarted);
+            using SessionDirectory session = SessionDirectory.Create();
+            Stage.StageRunner.Timing.Mark("engine: session directory");
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(plan, LaunchPlanJsonContext.Default.LaunchPlan);
+            Stage.StageRunner.Timing.Mark("engine: plan serialised");
+            return Launch(plan.Identity, plan.Namespaces, plan.Network, session.Path, paths, StageCommandName, json, [session.Path], serving, stdio, []);
+        });
+    }
+
+    /// <summary>
+    /// Runs <c>burrow COMMAND SYNC_FD JOB_FD LOG_LEVEL</c> (a hidden command of the same binary) on the host's file
+    /// system as root of a new user namespace with <paramref name="identity"/>'s maps and a mount namespace of its own,
+    /// as <c>podman unshare</c> does: how a build unpacks, copies and packs files whose owners are the container's ids.
+    /// <paramref name="job"/> reaches it on a sealed memfd. The command reports "P" before it works and may report
+    /// failures ("F") as the stage does; returns its exit status.
+    /// </summary>
+    /// <param name="pass">Descriptors the command gets as they are (it reaches them as /proc/self/fd/N).</param>
+    public static int RunInUserNamespace(IdentityPlan identity, NamespacePlan namespaces, string command, byte[] job, RuntimePaths paths,
+        IReadOnlyList<SafeFileHandle>? pass = null)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(paths);
+        return Guarded(() => Launch(identity, namespaces, null, "", paths, command, job, [], null, new LaunchStdio { InterruptKills = true }, pass ?? []));
+    }
+
+    private const string StageCommandName = "__stage";
+
+    private static int Guarded(Func<int> launch)
+    {
+        try
+        {
+            return launch();
         }
         catch (LinuxException e) when (e.Errno == Errno.EAGAIN && e.Operation == "posix_spawn")
         {
@@ -41,7 +74,9 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Launch(LaunchPlan plan, RuntimePaths paths, IImageServer? server, Action? payloadStarted)
+    /// <param name="network">The container's network helper (pasta, slirp4netns), started when the starter says its namespace is ready; null for none.</param>
+    private static int Launch(IdentityPlan identity, NamespacePlan namespaces, NetworkPlan? network, string sessionPath, RuntimePaths paths, string command, byte[] job,
+        IReadOnlyList<string> extraArgs, IImageServer? server, LaunchStdio stdio, IReadOnlyList<SafeFileHandle> pass)
     {
         Stage.StageRunner.Timing.Start();
         if (!File.Exists(paths.Starter))
@@ -51,46 +86,42 @@ public static class ContainerLauncher
 
         // Before anything starts: a subordinate map needs working newuidmap/newgidmap. Found and checked once,
         // here, and handed to the map writer, so the starter never waits on a second lookup.
-        MapHelpers.Paths? helpers = MapHelpers.RequireFor(plan.Identity);
+        MapHelpers.Paths? helpers = MapHelpers.RequireFor(identity);
 
         // The payload runs as the same user in the host's PID namespace: keep it out of our /proc
         // entries (fds, memory, /proc/PID/exe — runc CVE-2019-5736 and CVE-2024-21626).
         ProcessSecurity.SetDumpable(false);
 
-        using SessionDirectory session = SessionDirectory.Create();
-        Stage.StageRunner.Timing.Mark("engine: session directory");
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(plan, LaunchPlanJsonContext.Default.LaunchPlan);
-        Stage.StageRunner.Timing.Mark("engine: plan serialised");
-        using SafeFileHandle planFd = FileDescriptors.MemoryFile("burrow-plan", json);
+        using SafeFileHandle jobFd = FileDescriptors.MemoryFile("burrow-plan", job);
         (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
         using (engineEnd)
-        using (SignalForwarder signals = StartSignalForwarder())
+        using (SignalForwarder signals = StartSignalForwarder(stdio.InterruptKills))
         {
             Stage.StageRunner.Timing.Mark("engine: signal handlers");
             int starterFd = (int)starterEnd.DangerousGetHandle();
-            int planNumber = (int)planFd.DangerousGetHandle();
+            int jobNumber = (int)jobFd.DangerousGetHandle();
             string[] argv =
             [
-                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(plan.Namespaces) + (plan.Network is null ? "" : "h"),
-                paths.Self, "__stage", Num(starterFd), Num(planNumber), session.Path, Num((int)Log.Level),
+                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(namespaces) + (network is null ? "" : "h"),
+                paths.Self, command, Num(starterFd), Num(jobNumber), .. extraArgs, Num((int)Log.Level),
             ];
             int pid;
             using (starterEnd)
             {
-                pid = Processes.Spawn(paths.Starter, argv, [], [starterFd, planNumber]);
+                pid = Processes.Spawn(paths.Starter, argv, [], [starterFd, jobNumber, .. pass.Select(h => (int)h.DangerousGetHandle())], stdio.Redirects);
             }
             signals.Target = pid;
             Stage.StageRunner.Timing.Mark("engine: starter spawned");
-            return Supervise(pid, engineEnd, plan, helpers, server, session.Path, payloadStarted);
+            return Supervise(pid, engineEnd, identity, network, helpers, server, sessionPath, stdio.PayloadStarted);
         }
     }
 
     /// <summary>The runtime's signal thread is the first thread burrow starts for a launch: it fails on the process limit.</summary>
-    private static SignalForwarder StartSignalForwarder()
+    private static SignalForwarder StartSignalForwarder(bool interruptKills)
     {
         try
         {
-            return new SignalForwarder();
+            return new SignalForwarder(interruptKills);
         }
         catch (Exception e) when (e is TypeInitializationException or IOException)
         {
@@ -103,13 +134,13 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
+    private static int Supervise(int pid, SafeFileHandle channel, IdentityPlan identity, NetworkPlan? networkPlan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
         Action? payloadStarted)
     {
         Networking.INetworkHelper? network = null;
         try
         {
-            return Supervise(pid, channel, plan, helpers, server, sessionPath, payloadStarted, ref network);
+            return Supervise(pid, channel, identity, networkPlan, helpers, server, sessionPath, payloadStarted, ref network);
         }
         finally
         {
@@ -117,9 +148,8 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
-        Action? payloadStarted,
-        ref Networking.INetworkHelper? network)
+    private static int Supervise(int pid, SafeFileHandle channel, IdentityPlan identity, NetworkPlan? networkPlan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
+        Action? payloadStarted, ref Networking.INetworkHelper? network)
     {
         BurrowException? failure = null;
         int? status = null;
@@ -131,7 +161,7 @@ public static class ContainerLauncher
             {
                 try
                 {
-                    IdMapWriting.Write(pid, plan.Identity, helpers);
+                    IdMapWriting.Write(pid, identity, helpers);
                     FileDescriptors.SendPacket(channel, StarterProtocol.Go);
                     Stage.StageRunner.Timing.Mark("engine: maps written");
                 }
@@ -146,7 +176,7 @@ public static class ContainerLauncher
                  packet is { } p; packet = FileDescriptors.ReceivePacketWithDescriptor(channel))
             {
                 string message = p.Text;
-                if (message == StarterProtocol.NetworkNamespaceReady && p.Descriptor is null && plan.Network is { } net && network is null)
+                if (message == StarterProtocol.NetworkNamespaceReady && p.Descriptor is null && networkPlan is { } net && network is null)
                 {
                     try
                     {
@@ -278,4 +308,24 @@ public static class ContainerLauncher
     }
 
     private static string Num(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Where a launch's standard descriptors come from (burrow's own, or others put in their place), what a signal to
+/// burrow does, and whom to tell when the payload starts.
+/// </summary>
+public sealed record LaunchStdio
+{
+    public static LaunchStdio Inherited { get; } = new();
+
+    /// <summary>SIGINT, SIGTERM and SIGHUP kill the whole container (a build's steps) instead of being relayed to the payload.</summary>
+    public bool InterruptKills { get; init; }
+
+    /// <summary>A descriptor the container's standard error is written to instead of burrow's (a pipe the caller reads).</summary>
+    public int? StandardError { get; init; }
+
+    /// <summary>Called once the payload is about to run (an instance records itself then).</summary>
+    public Action? PayloadStarted { get; init; }
+
+    internal IReadOnlyList<(int From, int To)> Redirects => StandardError is { } fd ? [(fd, 2)] : [];
 }

@@ -23,14 +23,23 @@ internal sealed class SignalForwarder : IDisposable
     private readonly Lock _lock = new();
     private int _target;
 
-    public SignalForwarder()
+    /// <summary>The monitor's PARENT_DIED_SIGNAL (SIGRTMIN+3): it SIGKILLs every process of the container and exits.</summary>
+    private const int AbortSignal = 34 + 3;
+
+    /// <param name="interruptKills">
+    /// SIGINT, SIGTERM and SIGHUP end the whole container at once instead of reaching the payload (a build's %post:
+    /// a shell waiting on a command would only act on them when the command ends); the caller sees them through
+    /// <see cref="Diagnostics.Interruption"/> and cleans up.
+    /// </param>
+    public SignalForwarder(bool interruptKills = false)
     {
         foreach ((PosixSignal signal, int number) in s_forwarded)
         {
+            bool abort = interruptKills && number is 1 or 2 or 15;
             _registrations.Add(PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true; // burrow stays alive: it exits with the payload's status
-                Forward(number);
+                Forward(abort ? AbortSignal : number);
             }));
         }
     }

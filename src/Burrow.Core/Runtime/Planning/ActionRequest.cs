@@ -87,6 +87,15 @@ public sealed record ActionRequest
     /// <summary>--unsquash: unpack a SIF into a temporary sandbox instead of mounting it.</summary>
     public bool Unsquash { get; init; }
 
+    /// <summary>
+    /// A build's container (Apptainer's --build-config, for %post and %test): no home, no working directory, a minimal
+    /// /dev, and no host /tmp or /var/tmp (the build binds its own); the host's resolv.conf and hosts stay.
+    /// </summary>
+    public bool BuildContainer { get; init; }
+
+    /// <summary>--nested: set the container up for a container runtime inside it (see <see cref="NestedRuntime"/>).</summary>
+    public bool Nested { get; init; }
+
     /// <summary>--contain or --containall.</summary>
     public bool IsContained => Contain || ContainAll;
 }

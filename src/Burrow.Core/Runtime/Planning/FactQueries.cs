@@ -22,6 +22,10 @@ public static class FactQueries
     public static IReadOnlyList<string> HostPaths(ActionRequest request, HostUser user, string hostCwd, IdentityDecision identity)
     {
         var paths = new List<string> { user.Home, hostCwd, "/tmp", "/var/tmp" };
+        if (request.Nested)
+        {
+            paths.Add(NestedRuntime.HybridCgroupDirectory);
+        }
         paths.AddRange(HostEtcFiles);
         foreach (BindSpec bind in BindSpec.ParseAll(request.Binds, hostCwd))
         {

@@ -20,7 +20,7 @@ public static class MountPlanner
     {
         ActionRequest request = input.Request;
         var mounts = new List<MountStep>();
-        AddDev(mounts, request.IsContained, namespaces.Ipc);
+        AddDev(mounts, request.IsContained || request.BuildContainer, namespaces.Ipc);
         mounts.Add(namespaces.Pid
             ? new MountStep { Kind = MountKind.Proc, Target = "/proc", Flags = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, Reason = "proc: a fresh proc for the new PID namespace" }
             : new MountStep { Kind = MountKind.Bind, Source = "/proc", Target = "/proc", Flags = BindFlags, Reason = "proc: the host's (host PID namespace)" });
@@ -36,6 +36,10 @@ public static class MountPlanner
 
         foreach (string tmp in new[] { "/tmp", "/var/tmp" })
         {
+            if (request.BuildContainer)
+            {
+                continue; // the build binds its own
+            }
             if (request.IsContained)
             {
                 mounts.Add(new MountStep { Kind = MountKind.Tmpfs, Target = tmp, Flags = MountFlags.NoSuid | MountFlags.NoDev, Data = "mode=1777", Reason = tmp + ": empty and private (--contain)" });
@@ -44,6 +48,11 @@ public static class MountPlanner
             {
                 mounts.Add(new MountStep { Kind = MountKind.Bind, Source = tmp, Target = tmp, Flags = BindFlags, Reason = tmp + ": the host's" });
             }
+        }
+
+        if (request.Nested)
+        {
+            mounts.AddRange(NestedRuntime.Mounts(input, request.IsContained || request.BuildContainer));
         }
 
         foreach (string file in FactQueries.HostEtcFiles)
@@ -83,13 +92,13 @@ public static class MountPlanner
     }
 
     public static bool HomeIsMounted(PlanInput input) =>
-        !input.Request.NoHome && (input.Request.IsContained || input.Host.KindOf(input.Host.User.Home) == PathKind.Directory);
+        !input.Request.NoHome && !input.Request.BuildContainer && (input.Request.IsContained || input.Host.KindOf(input.Host.User.Home) == PathKind.Directory);
 
     /// <summary>Apptainer binds the host cwd unless it is contained, a system directory, or already visible at the same path.</summary>
     public static bool CwdNeedsBind(PlanInput input, IReadOnlyList<MountStep> mountsSoFar)
     {
         string cwd = input.Host.Cwd;
-        if (input.Request.IsContained || IsNeverBound(cwd) || input.Host.KindOf(cwd) != PathKind.Directory)
+        if (input.Request.IsContained || input.Request.BuildContainer || IsNeverBound(cwd) || input.Host.KindOf(cwd) != PathKind.Directory)
         {
             return false;
         }

@@ -39,7 +39,30 @@ public static class PlanChecks
         new("env-scripts-need-sh", EnvScriptsNeedSh),
         new("env-file-overridden", EnvFileOverridden),
         new("writable-tmpfs-ignored", WritableTmpfsIgnored),
+        new("nested-runtime-identity", NestedRuntimeIdentity),
     ];
+
+    /// <summary>
+    /// A container runtime inside needs ids to give: with --fakeroot and a range it has them; with root only its
+    /// containers' /dev/pts (gid 5) and files of other owners fail with "Invalid argument"; without a root mode a
+    /// rootless runtime needs newuidmap, which nosuid and no_new_privs stop.
+    /// </summary>
+    private static IEnumerable<(string, string?)> NestedRuntimeIdentity(PlanContext c)
+    {
+        IdentityPlan id = c.Input.Identity.Plan;
+        bool rootMode = id.Mode is Burrow.Core.Identity.IdentityModes.FakeRootMode or Burrow.Core.Identity.IdentityModes.AutoMode;
+        bool wantsNested = c.Input.Request.Nested || c.Binds.Any(b => b.Destination is "/etc/subuid" or "/etc/subgid");
+        if (wantsNested && !rootMode)
+        {
+            yield return ("a container runtime inside this container cannot map users (newuidmap and newgidmap are setuid, and the container's nosuid mounts and no_new_privs stop them): add --fakeroot, so that it runs as root of a user namespace with your range",
+                null);
+        }
+        else if (c.Input.Request.Nested && id.UidMap.Count <= 1)
+        {
+            yield return ("--nested: only root is mapped (you have no range in /etc/subuid and /etc/subgid), so a runtime inside can give no other owner: Podman fails on its containers' /dev/pts (gid 5) and on image files of other users with 'Invalid argument'; ask the administrator for a range of 65536 ids",
+                null);
+        }
+    }
 
     private static IEnumerable<(string, string?)> CommandGiven(PlanContext c)
     {
