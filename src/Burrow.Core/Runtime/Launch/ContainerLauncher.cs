@@ -63,7 +63,7 @@ public static class ContainerLauncher
         using SafeFileHandle planFd = FileDescriptors.MemoryFile("burrow-plan", json);
         (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
         using (engineEnd)
-        using (SignalForwarder signals = StartSignalForwarder())
+        using (SignalForwarder signals = StartSignalForwarder(payloadSharesTerminal: !plan.Process.Session.New))
         {
             Stage.StageRunner.Timing.Mark("engine: signal handlers");
             int starterFd = (int)starterEnd.DangerousGetHandle();
@@ -85,11 +85,11 @@ public static class ContainerLauncher
     }
 
     /// <summary>The runtime's signal thread is the first thread burrow starts for a launch: it fails on the process limit.</summary>
-    private static SignalForwarder StartSignalForwarder()
+    private static SignalForwarder StartSignalForwarder(bool payloadSharesTerminal)
     {
         try
         {
-            return new SignalForwarder();
+            return new SignalForwarder(payloadSharesTerminal);
         }
         catch (Exception e) when (e is TypeInitializationException or IOException)
         {
