@@ -43,7 +43,7 @@ public static class Program
         return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
     }
 
-    /// <summary>Command-line mistakes as one ERROR: line like every other failure, pointing at the command's help, exit 2.</summary>
+    /// <summary>Command-line mistakes as one ERROR: line like every other failure, pointing at the command's help, exit 1 (Apptainer's).</summary>
     private static int ReportUsage(ParseResult parsed)
     {
         Command command = parsed.CommandResult.Command;

@@ -32,6 +32,9 @@ internal static partial class Sys
     [LibraryImport(Libc, EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int RenameAt2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
 
+    [LibraryImport(Libc, EntryPoint = "symlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int SymlinkAt(string target, int newdirfd, string linkpath);
+
     [LibraryImport(Libc, EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int UnlinkAt(int dirfd, string path, int flags);
 

@@ -75,6 +75,19 @@ public sealed class RootDirectoryReader : IImageRootReader, IDisposable
         });
     }
 
+    public string? Resolve(string containerPath) => Guard(containerPath, () =>
+    {
+        try
+        {
+            (string existing, IReadOnlyList<string> missing) = _root.ResolveExisting(containerPath);
+            return missing.Count == 0 ? existing : null;
+        }
+        catch (LinuxException)
+        {
+            return null; // a loop, a link out of the root, a file on the way: it leads nowhere a mount could go
+        }
+    });
+
     public void Dispose() => _root.Dispose();
 
     private T Guard<T>(string containerPath, Func<T> read)
