@@ -67,6 +67,7 @@ public static class Program
         root.Subcommands.Add(RegistryCommand.Create());
         root.Subcommands.Add(BuildCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(RunHelpCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(SifCommand.Create());
         root.Subcommands.Add(StageCommand.Create());

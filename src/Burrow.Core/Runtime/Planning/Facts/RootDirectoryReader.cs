@@ -54,7 +54,11 @@ public sealed class RootDirectoryReader : IImageRootReader, IDisposable
         ? $"{bytes >> 20} MiB ({bytes} bytes)"
         : $"{bytes} bytes";
 
-    public IReadOnlyList<string> ListFiles(string containerDirectory)
+    public IReadOnlyList<string> ListFiles(string containerDirectory) => List(containerDirectory, PathKind.File);
+
+    public IReadOnlyList<string> ListDirectories(string containerDirectory) => List(containerDirectory, PathKind.Directory);
+
+    private string[] List(string containerDirectory, PathKind kind)
     {
         if (KindOf(containerDirectory) != PathKind.Directory)
         {
@@ -69,7 +73,7 @@ public sealed class RootDirectoryReader : IImageRootReader, IDisposable
             return Directory.EnumerateFileSystemEntries(dirPath)
                 .Select(Path.GetFileName)
                 .OfType<string>()
-                .Where(name => KindOf(prefix + name) == PathKind.File)
+                .Where(name => KindOf(prefix + name) == kind)
                 .Order(StringComparer.Ordinal)
                 .ToArray();
         });

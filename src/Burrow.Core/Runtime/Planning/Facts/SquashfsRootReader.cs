@@ -47,7 +47,11 @@ public sealed class SquashfsRootReader : IImageRootReader
         return Encoding.UTF8.GetString(bytes, 0, n);
     });
 
-    public IReadOnlyList<string> ListFiles(string containerDirectory) => Guard(containerDirectory, () =>
+    public IReadOnlyList<string> ListFiles(string containerDirectory) => List(containerDirectory, directories: false);
+
+    public IReadOnlyList<string> ListDirectories(string containerDirectory) => List(containerDirectory, directories: true);
+
+    private IReadOnlyList<string> List(string containerDirectory, bool directories) => Guard(containerDirectory, () =>
     {
         if (ResolveInode(containerDirectory) is not { IsDirectory: true } directory)
         {
@@ -56,7 +60,7 @@ public sealed class SquashfsRootReader : IImageRootReader
         string prefix = containerDirectory.TrimEnd('/') + "/";
         return _image.ReadDirectory(directory)
             .Select(e => e.NameString)
-            .Where(name => ResolveInode(prefix + name) is { IsRegularFile: true })
+            .Where(name => ResolveInode(prefix + name) is { } inode && (directories ? inode.IsDirectory : inode.IsRegularFile))
             .Order(StringComparer.Ordinal)
             .ToArray();
     });
