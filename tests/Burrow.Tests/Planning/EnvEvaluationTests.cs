@@ -184,6 +184,20 @@ public class EnvEvaluationTests
     }
 
     [Fact]
+    public void ApptainerAndSingularityPrefixesSetVariablesTooAndBurrowsWins()
+    {
+        _f.Env.AddRange([
+            new("SINGULARITYENV_A", "singularity"), new("APPTAINERENV_A", "apptainer"), new("APPTAINERENV_B", "apptainer"),
+            new("BURROWENV_B", "burrow"), new("SINGULARITYENV_C", "$UID"),
+        ]);
+        LaunchPlan plan = _f.Plan(new ActionRequest { Action = ActionKind.Exec, Arguments = ["env"] });
+        Assert.Equal("apptainer", Get(plan, "A"));
+        Assert.Equal("burrow", Get(plan, "B"));
+        Assert.Equal("1000", Get(plan, "C"));
+        Assert.DoesNotContain(plan.Process.Env, v => v.Name.Contains("ENV_", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EnvFileLinesAreShellAssignmentsWithTheHostsVariables()
     {
         const string text = """

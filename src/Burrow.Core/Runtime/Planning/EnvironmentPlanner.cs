@@ -17,6 +17,12 @@ public static class EnvironmentPlanner
     public const string Prompt = "Burrow> ";
     public const string OwnPrefix = "BURROW_";
     public const string SetPrefix = "BURROWENV_";
+
+    /// <summary>
+    /// The prefixes that set a container variable, weakest first: Apptainer's and Singularity's own, so that job scripts
+    /// written for them carry over, then Burrow's, which wins. None of them is passed into the container as it is.
+    /// </summary>
+    public static readonly IReadOnlyList<string> SetPrefixes = ["SINGULARITYENV_", "APPTAINERENV_", SetPrefix];
     public const string ImageLibraries = "/.singularity.d/libs";
 
     private static readonly string[] s_neverPassed = ["PATH", "LD_LIBRARY_PATH", "HOME"];
@@ -84,14 +90,17 @@ public static class EnvironmentPlanner
         return new EnvironmentProgram(env.Items, steps);
     }
 
-    /// <summary>The user's variables, in Apptainer's order of precedence (BURROWENV_, then --env-file, then --env), as steps.</summary>
+    /// <summary>The user's variables, in Apptainer's order of precedence (SINGULARITYENV_, APPTAINERENV_, BURROWENV_, then --env-file, then --env), as steps.</summary>
     public static IReadOnlyList<EnvStep> UserSteps(PlanInput input)
     {
         ActionRequest request = input.Request;
         var user = new OrderedEnv();
-        foreach (EnvVar v in input.Host.Environment.Where(v => v.Name.StartsWith(SetPrefix, StringComparison.Ordinal)))
+        foreach (string prefix in SetPrefixes)
         {
-            user.Set(Checked(v.Name[SetPrefix.Length..], v.Name + "=" + v.Value), v.Value);
+            foreach (EnvVar v in input.Host.Environment.Where(v => v.Name.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                user.Set(Checked(v.Name[prefix.Length..], v.Name + "=" + v.Value), v.Value);
+            }
         }
         foreach ((string file, EnvVar v) in EnvFileValues(request, input.Host))
         {
@@ -173,7 +182,7 @@ public static class EnvironmentPlanner
     public static bool PassesThrough(string name) =>
         !s_neverPassed.Contains(name)
         && !name.StartsWith(OwnPrefix, StringComparison.Ordinal)
-        && !name.StartsWith(SetPrefix, StringComparison.Ordinal);
+        && !SetPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
     public static bool IsValidName(string name) =>
         name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
