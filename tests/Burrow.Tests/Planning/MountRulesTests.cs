@@ -50,7 +50,7 @@ public class MountRulesTests
         LaunchPlan plan = _f.Plan(Exec(r => r with { Binds = ["/data:/var"] }));
         Assert.DoesNotContain("/var/tmp", Targets(plan));
         Assert.Contains("/var", Targets(plan));
-        Assert.Contains("--bind /data:/var hides /var/tmp (/var/tmp), which is not mounted", plan.Warnings);
+        Assert.Contains("--bind /data:/var hides /var/tmp, which is not mounted", plan.Warnings);
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public class MountRulesTests
         LaunchPlan plan = _f.Plan(Exec(r => r with { Binds = ["/data:/etc"] }));
         Assert.DoesNotContain(plan.Mounts, m => m.Kind == MountKind.Generated);
         Assert.Empty(plan.Files);
-        Assert.Contains(plan.Warnings, w => w.StartsWith("--bind /data:/etc hides /etc/hosts (/etc/hosts), /etc/localtime (/etc/localtime), /etc/passwd (generated) and 2 more", StringComparison.Ordinal));
+        Assert.Contains(plan.Warnings, w => w.StartsWith("--bind /data:/etc hides /etc/hosts, /etc/localtime, /etc/passwd (generated) and 2 more", StringComparison.Ordinal));
     }
 
     [Fact]

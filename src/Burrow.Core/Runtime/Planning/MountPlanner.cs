@@ -130,7 +130,11 @@ public static class MountPlanner
 
     private static string Describe(IReadOnlyList<MountStep> hidden)
     {
-        string Name(MountStep m) => m.Kind == MountKind.Generated ? m.Target + " (generated)" : m.Target + " (" + m.Reason.Split(':')[0] + ")";
+        static string Name(MountStep m)
+        {
+            string what = m.Kind == MountKind.Generated ? "generated" : m.Reason.Split(':')[0];
+            return what == m.Target ? m.Target : m.Target + " (" + what + ")";
+        }
         return hidden.Count <= 3
             ? string.Join(", ", hidden.Select(Name)) + ", which " + (hidden.Count == 1 ? "is" : "are") + " not mounted"
             : string.Join(", ", hidden.Take(3).Select(Name)) + $" and {hidden.Count - 3} more, which are not mounted";
