@@ -34,6 +34,7 @@ internal sealed class PlanFixture
     public string? Group { get; set; } = "root:x:0:\nsudo:x:27:\nnogroup:x:65534:\n";
     public List<string> EnvScripts { get; } = [];
     public bool RootWritable { get; set; }
+    public int UnprivilegedPortStart { get; set; } = 1024;
 
     public IdentityDecision? Identity { get; set; }
 
@@ -72,6 +73,7 @@ internal sealed class PlanFixture
             {
                 User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds,
                 SeccompProfile = SeccompProfile, TerminalDevice = TerminalDevice, KernelVersion = KernelVersion,
+                UnprivilegedPortStart = UnprivilegedPortStart,
             },
             new ImageFacts
             {

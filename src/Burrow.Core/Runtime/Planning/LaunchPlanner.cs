@@ -33,12 +33,13 @@ public static class LaunchPlanner
         {
             Pid = request.Pid || request.ContainAll,
             Ipc = request.Ipc || request.ContainAll,
-            Net = request.Net || request.Network is not null,
+            Net = NetworkPlanner.WantsNamespace(request),
             Uts = request.Uts || request.Hostname is not null,
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
+        NetworkPlan? network = NetworkPlanner.Plan(request);
         RootFsPlan root = RootPlanner.Plan(input);
-        IReadOnlyList<SynthesizedFile> files = SynthesizedFiles(input, root, namespaces);
+        IReadOnlyList<SynthesizedFile> files = SynthesizedFiles(input, root, namespaces, network);
         MountPlanner.Result planned = MountPlanner.Plan(input, binds, namespaces, files.Select(f => f.Target).ToHashSet(StringComparer.Ordinal));
         (IReadOnlyList<MountStep> mounts, IReadOnlyList<string> writableWarnings) = WritableRoot.LeaveOutMissingTargets(input, planned.Mounts);
         // A generated file a user bind replaced or hid, or that a writable image has no place for, is not generated.
@@ -65,6 +66,7 @@ public static class LaunchPlanner
             Root = root,
             Mounts = mounts,
             Files = files,
+            Network = network,
             Hostname = request.Hostname,
             Process = new ProcessPlan
             {
@@ -90,7 +92,7 @@ public static class LaunchPlanner
             PlanChecks.Warnings.SelectMany(c => c.Run(context)).ToArray());
     }
 
-    private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root, NamespacePlan namespaces)
+    private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root, NamespacePlan namespaces, NetworkPlan? network)
     {
         var files = new List<SynthesizedFile>();
         if (IdentityFiles.ShouldGenerate(input.Identity, RootPlanner.IsWritable(root)))
@@ -103,6 +105,10 @@ public static class LaunchPlanner
             {
                 files.Add(new SynthesizedFile("/etc/group", IdentityFiles.GroupFor(group, input.Image.Passwd, input.Host.User, input.Identity), IdentityFiles.FileMode));
             }
+        }
+        if (NetworkPlanner.Nameservers(input.Request, network) is { } nameservers)
+        {
+            files.Add(new SynthesizedFile("/etc/resolv.conf", string.Concat(nameservers.Select(n => $"nameserver {n}\n")), IdentityFiles.FileMode));
         }
         if (input.Request.Hostname is { } hostname)
         {

@@ -28,7 +28,7 @@ public static class MountPlanner
     /// <summary>The ordered mounts, and the warnings of user binds that hide default mounts.</summary>
     public sealed record Result(IReadOnlyList<MountStep> Mounts, IReadOnlyList<string> Warnings);
 
-    /// <param name="generated">The targets of the files the planner generates (passwd, group, hostname, hosts): each is placed in the order.</param>
+    /// <param name="generated">The targets of the files the planner generates (passwd, group, hostname, hosts, resolv.conf): each is placed in the order.</param>
     public static Result Plan(PlanInput input, IReadOnlyList<BindSpec> binds, NamespacePlan namespaces, IReadOnlySet<string> generated)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -80,15 +80,16 @@ public static class MountPlanner
         }
         AddScratch(mounts, input);
 
-        foreach (string file in new[] { "/etc/passwd", "/etc/group", "/etc/hostname" })
+        // resolv.conf is generated with a network helper (naming its resolver) or --dns.
+        foreach (string file in new[] { "/etc/passwd", "/etc/group", "/etc/hostname", "/etc/resolv.conf" })
         {
             if (generated.Contains(file))
             {
                 mounts.Add(Generated(file));
             }
         }
-        // --contain keeps only hosts and localtime from the host (Apptainer's rule); resolv.conf is a file it writes.
-        if (!request.IsContained && !no.SkipsHostFile("/etc/resolv.conf") && input.Host.KindOf("/etc/resolv.conf") == PathKind.File)
+        // --contain keeps only hosts and localtime from the host (Apptainer's rule).
+        if (!generated.Contains("/etc/resolv.conf") && !request.IsContained && !no.SkipsHostFile("/etc/resolv.conf") && input.Host.KindOf("/etc/resolv.conf") == PathKind.File)
         {
             mounts.Add(HostFile("/etc/resolv.conf"));
         }

@@ -42,7 +42,21 @@ public static class HostFactsReader
             TerminalDevice = request.IsContained && terminals.Count > 0 ? TerminalDevice(terminals[0]) : null,
             SeccompProfile = profile,
             KernelVersion = Environment.OSVersion.Version,
+            UnprivilegedPortStart = request.Publish.Count > 0 ? UnprivilegedPortStart() : 1024,
         };
+    }
+
+    /// <summary>net.ipv4.ip_unprivileged_port_start (1024 when it cannot be read, the kernel's default).</summary>
+    private static int UnprivilegedPortStart()
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim(), out int port) ? port : 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 1024;
+        }
     }
 
     /// <summary>The device a terminal descriptor is open on (/dev/pts/3), or null when it cannot be told.</summary>
