@@ -22,10 +22,10 @@ public sealed class EnvEvaluationTests : IClassFixture<ActionImage>, IDisposable
 
     private static TestUser User => E2EEnvironment.UserWithoutRange;
 
-    /// <summary>Prints each named variable on a line of its own, "-" for an unset one.</summary>
+    /// <summary>Prints each named variable on a line of its own, "unset" for an unset one.</summary>
     private static RunResult Print(string image, IReadOnlyDictionary<string, string>? host, string[] options, params string[] names) =>
         AsUser.Run(User, [E2EEnvironment.Burrow, "exec", .. options, image, "sh", "-c",
-            string.Concat(names.Select(n => $"echo \"${{{n}-\\-}}\"; "))], env: host, cwd: "/");
+            string.Concat(names.Select(n => $"echo \"${{{n}-unset}}\"; "))], env: host, cwd: "/");
 
     private static string[] Lines(RunResult r)
     {
@@ -46,7 +46,7 @@ public sealed class EnvEvaluationTests : IClassFixture<ActionImage>, IDisposable
     {
         string[] v = Lines(Print(E2EEnvironment.BusyboxImage,
             new Dictionary<string, string> { ["BURROWENV_WHO"] = "$UID", ["APPTAINERENV_HOMELESS"] = "${HOME}/x" }, [], "WHO", "HOMELESS", "BURROWENV_WHO"));
-        Assert.Equal([User.Uid.ToString(), User.Home + "/x", "-"], v);
+        Assert.Equal([User.Uid.ToString(), User.Home + "/x", "unset"], v);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class EnvEvaluationTests : IClassFixture<ActionImage>, IDisposable
     {
         string[] v = Lines(Print(E2EEnvironment.BusyboxImage,
             new Dictionary<string, string> { ["BURROWENV_PREPEND_PATH"] = "/pre", ["BURROWENV_APPEND_PATH"] = "/app" }, [], "PATH", "PREPEND_PATH"));
-        Assert.Equal(["/pre:" + DefaultPath + ":/app", "-"], v);
+        Assert.Equal(["/pre:" + DefaultPath + ":/app", "unset"], v);
         string[] o = Lines(Print(E2EEnvironment.BusyboxImage, null, ["--env", "APPEND_PATH=/opt/x"], "PATH"));
         Assert.Equal([DefaultPath + ":/opt/x"], o);
     }
@@ -106,7 +106,7 @@ public sealed class EnvEvaluationTests : IClassFixture<ActionImage>, IDisposable
     public void NoEnvKeepsAHostVariableOut()
     {
         string[] v = Lines(Print(E2EEnvironment.BusyboxImage, new Dictionary<string, string> { ["FOO"] = "1", ["BAR"] = "2" }, ["--no-env", "FOO"], "FOO", "BAR"));
-        Assert.Equal(["-", "2"], v);
+        Assert.Equal(["unset", "2"], v);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class EnvEvaluationTests : IClassFixture<ActionImage>, IDisposable
     {
         string[] v = Lines(Print(E2EEnvironment.BusyboxImage, new Dictionary<string, string> { ["FOO"] = "1", ["BURROWENV_KEPT"] = "yes" },
             ["--cleanenv", "--env", "E=$LANG"], "FOO", "KEPT", "E"));
-        Assert.Equal(["-", "yes", "C"], v);
+        Assert.Equal(["unset", "yes", "C"], v);
     }
 
     [Fact]

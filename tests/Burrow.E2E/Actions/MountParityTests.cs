@@ -101,9 +101,9 @@ public sealed class MountParityTests : IDisposable
     [Fact]
     public void AContainedDevHasTheDescriptorLinksAndItsOwnPseudoTerminals()
     {
-        RunResult r = Sh("readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr; ls /dev/pts; echo through-stdout > /dev/stdout", "--contain");
+        RunResult r = Sh("for l in fd stdin stdout stderr; do readlink /dev/$l; done; ls /dev/pts; test -e /dev/stdin && test -e /dev/fd/2 && echo resolves", "--contain");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal("/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\nptmx\nthrough-stdout\n", r.Stdout);
+        Assert.Equal("/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\nptmx\nresolves\n", r.Stdout);
     }
 
     [Fact]
@@ -111,16 +111,16 @@ public sealed class MountParityTests : IDisposable
     {
         RunResult r = Sh("cat /etc/hosts", "--contain", "--net", "--network", "none");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.StartsWith("127.0.0.1   localhost\n", r.Stdout);
-        Assert.DoesNotContain(File.ReadAllText("/proc/sys/kernel/hostname").Trim() + "\n", r.Stdout.Split(' ', '\t').Select(w => w + "\n"));
+        // Apptainer's file, not the host's (which names the host and whatever else it resolves).
+        Assert.Equal("127.0.0.1   localhost\n::1         localhost ip6-localhost ip6-loopback\nff02::1     ip6-allnodes\nff02::2     ip6-allrouters\n", r.Stdout);
     }
 
     [Fact]
     public void HomeBindsADirectoryAsHomeAtItsDestination()
     {
-        RunResult r = Sh("echo $HOME; pwd; cat marker", "--home", _scratch + ":/home/other");
+        RunResult r = Sh("echo $HOME; cat $HOME/marker; test -e " + _scratch + " || echo not-at-source", "--home", _scratch + ":/home/other");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal("/home/other\n/home/other\nscratch\n", r.Stdout);
+        Assert.Equal("/home/other\nscratch\nnot-at-source\n", r.Stdout);
     }
 
     [Fact]
@@ -176,11 +176,11 @@ public sealed class MountParityTests : IDisposable
     }
 
     [Fact]
-    public void NoMountOfAnUnknownNameIsAnError()
+    public void NoMountOfAnUnknownNameIsIgnoredWithAWarningAsInApptainer()
     {
         RunResult r = Sh("true", "--no-mount", "bogus");
-        Assert.NotEqual(0, r.ExitCode);
-        Assert.Contains("ERROR:   --no-mount bogus", r.Stderr);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("WARNING: --no-mount: ignoring unknown mount type 'bogus'", r.Stderr);
     }
 
     [Fact]
