@@ -21,7 +21,7 @@ public sealed class AppAndSeccompTests : IDisposable
         Directory.CreateDirectory(Path.Combine(app, "bin"));
         Directory.CreateDirectory(Path.Combine(app, "scif", "env"));
         Directory.CreateDirectory(Path.Combine(Image, "scif", "data", "foo", "input"));
-        File.WriteAllText(Path.Combine(app, "scif", "runscript"), "#!/bin/sh\necho \"foo runs: $* in $SCIF_APPROOT with $FOO_SETTING\"\n");
+        File.WriteAllText(Path.Combine(app, "scif", "runscript"), "#!/bin/sh\necho \"foo runs: $* in $SCIF_APPROOT with $FOO_SETTING, data in $SCIF_APPINPUT\"\n");
         File.WriteAllText(Path.Combine(app, "scif", "test"), "#!/bin/sh\necho foo tested; exit 3\n");
         File.WriteAllText(Path.Combine(app, "scif", "env", "90-environment.sh"), "export FOO_SETTING=from-appenv\n");
         File.WriteAllText(Path.Combine(app, "bin", "foo-tool"), "#!/bin/sh\necho tool of $BURROW_APPNAME\n");
@@ -44,7 +44,7 @@ public sealed class AppAndSeccompTests : IDisposable
     {
         RunResult r = Burrow("run", "--app", "foo", Image, "a", "b");
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Equal("foo runs: a b in /scif/apps/foo with from-appenv\n", r.Stdout);
+        Assert.Equal("foo runs: a b in /scif/apps/foo with from-appenv, data in /scif/data/foo/input\n", r.Stdout);
     }
 
     [Fact]

@@ -184,6 +184,19 @@ public class EnvEvaluationTests
     }
 
     [Fact]
+    public void AnAppGetsTheScifVariablesAndItsBinFirstInPath()
+    {
+        _f.ImagePaths["/scif/apps/foo"] = PathKind.Directory;
+        _f.ImagePaths["/scif/apps/foo/bin"] = PathKind.Directory;
+        LaunchPlan plan = _f.Plan(new ActionRequest { Action = ActionKind.Exec, Arguments = ["env"], App = "foo" });
+        Assert.Equal("foo", Get(plan, "SCIF_APPNAME"));
+        Assert.Equal("/scif/data/foo/input", Get(plan, "SCIF_APPINPUT"));
+        Assert.Equal("/scif/data/foo/output", Get(plan, "SCIF_APPOUTPUT"));
+        Assert.Equal("/scif/apps/foo/scif/runscript", Get(plan, "SCIF_APPRUN"));
+        Assert.StartsWith("/scif/apps/foo/bin:/scif/apps/foo:", Get(plan, "PATH"));
+    }
+
+    [Fact]
     public void ApptainerAndSingularityPrefixesSetVariablesTooAndBurrowsWins()
     {
         _f.Env.AddRange([

@@ -39,19 +39,31 @@ public static class ScifApp
     public static bool IsValidName(string app) =>
         app.Length is > 0 and <= 255 && app is not ("." or "..") && !app.Contains('/') && !app.Contains('\0');
 
-    /// <summary>95-apps.sh's work: SCIF_APPS and SCIF_APPROOT, the app's directories first in the search paths, its env scripts.</summary>
+    /// <summary>
+    /// The SCIF variables Apptainer's app environment sets for the app in use: where its parts and its data are
+    /// (scripts in the image use $SCIF_APPDATA, $SCIF_APPINPUT, $SCIF_APPOUTPUT rather than the paths).
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Value)> Variables(string app) =>
+    [
+        ("SCIF_APPS", AppsRoot), ("SCIF_DATA", DataRoot), ("SCIF_APPNAME", app), ("SCIF_APPROOT", Root(app)), ("SCIF_APPMETA", Meta(app)),
+        ("SCIF_APPBIN", Bin(app)), ("SCIF_APPLIB", Lib(app)), ("SCIF_APPRUN", Runscript(app)), ("SCIF_APPTEST", Test(app)), ("SCIF_APPHELP", Help(app)),
+        ("SCIF_APPENV", Meta(app) + "/env/90-environment.sh"), ("SCIF_APPLABELS", Meta(app) + "/labels.json"),
+        ("SCIF_APPDATA", DataRoot + "/" + app), ("SCIF_APPINPUT", DataRoot + "/" + app + "/input"), ("SCIF_APPOUTPUT", DataRoot + "/" + app + "/output"),
+    ];
+
+    /// <summary>95-apps.sh's work: the SCIF variables, the app's directories first in the search paths, its env scripts.</summary>
     public static IReadOnlyList<EnvStep> EnvironmentSteps(string app, ImageFacts image)
     {
         if (!IsValidName(app) || image.KindOf(Root(app)) != PathKind.Directory)
         {
             return []; // the planner's checks refuse the launch
         }
-        var steps = new List<EnvStep>
+        var steps = new List<EnvStep>();
+        foreach ((string name, string value) in Variables(app))
         {
-            new SetVariable("SCIF_APPS", AppsRoot, Evaluate: false),
-            new SetVariable("SCIF_APPROOT", Root(app), Evaluate: false),
-            new PrependDirectory("PATH", Root(app)),
-        };
+            steps.Add(new SetVariable(name, value, Evaluate: false));
+        }
+        steps.Add(new PrependDirectory("PATH", Root(app)));
         if (image.KindOf(Bin(app)) == PathKind.Directory)
         {
             steps.Add(new PrependDirectory("PATH", Bin(app)));
