@@ -35,6 +35,7 @@ internal sealed class PlanFixture
     public List<string> EnvScripts { get; } = [];
     public bool RootWritable { get; set; }
     public int UnprivilegedPortStart { get; set; } = 1024;
+    public string? DefaultGateway { get; set; }
 
     public IdentityDecision? Identity { get; set; }
 
@@ -73,7 +74,7 @@ internal sealed class PlanFixture
             {
                 User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds,
                 SeccompProfile = SeccompProfile, TerminalDevice = TerminalDevice, KernelVersion = KernelVersion,
-                UnprivilegedPortStart = UnprivilegedPortStart,
+                UnprivilegedPortStart = UnprivilegedPortStart, DefaultGateway = DefaultGateway,
             },
             new ImageFacts
             {

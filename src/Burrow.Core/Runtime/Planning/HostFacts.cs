@@ -25,6 +25,9 @@ public sealed record HostFacts
     /// <summary>net.ipv4.ip_unprivileged_port_start: the lowest port an unprivileged user may bind.</summary>
     public int UnprivilegedPortStart { get; init; } = 1024;
 
+    /// <summary>The host's IPv4 default gateway, which pasta copies and maps to the host's 127.0.0.1 (read only for --dns with a helper).</summary>
+    public string? DefaultGateway { get; init; }
+
     /// <summary>The text of each --env-file, keyed by the path as given.</summary>
     public IReadOnlyDictionary<string, string> EnvFiles { get; init; } = new Dictionary<string, string>();
 

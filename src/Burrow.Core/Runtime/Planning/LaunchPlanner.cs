@@ -37,7 +37,7 @@ public static class LaunchPlanner
             Uts = request.Uts || request.Hostname is not null,
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
-        NetworkPlan? network = NetworkPlanner.Plan(request);
+        NetworkPlan? network = NetworkPlanner.Plan(request, input.Host);
         RootFsPlan root = RootPlanner.Plan(input);
         IReadOnlyList<SynthesizedFile> files = SynthesizedFiles(input, root, namespaces, network);
         MountPlanner.Result planned = MountPlanner.Plan(input, binds, namespaces, files.Select(f => f.Target).ToHashSet(StringComparer.Ordinal));

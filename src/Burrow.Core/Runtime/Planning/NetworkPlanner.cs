@@ -27,7 +27,7 @@ public static class NetworkPlanner
     public static bool WantsNamespace(ActionRequest request) => request.Net || request.Network is not null || request.Publish.Count > 0;
 
     /// <summary>The helper plan, or null for the host's network and for --network none (and an unknown type, which a check refuses).</summary>
-    public static NetworkPlan? Plan(ActionRequest request)
+    public static NetworkPlan? Plan(ActionRequest request, HostFacts host)
     {
         if (!WantsNamespace(request))
         {
@@ -47,7 +47,13 @@ public static class NetworkPlanner
         IReadOnlyList<PortMapping> ports = PublishSpec.ParseAll(request.Publish);
         if (helper == NetworkHelperKind.Pasta)
         {
-            // The container asks pasta's address; pasta forwards from the host, so a --dns on the host's loopback works.
+            if (dns.Count > 0 && IPAddress.IsLoopback(dns[0]))
+            {
+                // pasta relays no answers from a resolver on the host's loopback (Debian 12's passt), but maps the
+                // gateway it copies from the host to the host's 127.0.0.1: ask there.
+                return new NetworkPlan(helper, ports, [PastaReachable(dns[0], host), .. dns.Skip(1).Select(d => PastaReachable(d, host))]);
+            }
+            // The container asks pasta's address, and pasta forwards to the first --dns, or to the host's resolver.
             return new NetworkPlan(helper, ports, [PastaDns], dns.Count > 0 ? dns[0].ToString() : null);
         }
         return new NetworkPlan(helper, ports, dns.Count == 0 ? [SlirpDns] : dns.Select(SlirpReachable).ToArray());
@@ -70,6 +76,21 @@ public static class NetworkPlanner
                 : throw new BurrowException($"--dns {given}: not an IP address", "give the resolver's address, such as --dns 192.0.2.53 (comma list for several)", ExitCodes.Usage));
         }
         return servers;
+    }
+
+    private static string PastaReachable(IPAddress server, HostFacts host)
+    {
+        if (!IPAddress.IsLoopback(server))
+        {
+            return server.ToString();
+        }
+        if (!server.Equals(IPAddress.Loopback))
+        {
+            throw new BurrowException($"--dns {server}: pasta reaches only 127.0.0.1 of the host's loopback",
+                "run the resolver on 127.0.0.1, or give a resolver on another address", ExitCodes.Usage);
+        }
+        return host.DefaultGateway ?? throw new BurrowException($"--dns {server}: pasta reaches the host's 127.0.0.1 through the host's default gateway, and this host has none",
+            "use --network slirp4netns, or a resolver on another address", ExitCodes.Usage);
     }
 
     private static string SlirpReachable(IPAddress server)

@@ -43,7 +43,28 @@ public static class HostFactsReader
             SeccompProfile = profile,
             KernelVersion = Environment.OSVersion.Version,
             UnprivilegedPortStart = request.Publish.Count > 0 ? UnprivilegedPortStart() : 1024,
+            DefaultGateway = request.Dns.Count > 0 && NetworkPlanner.WantsNamespace(request) ? DefaultGateway() : null,
         };
+    }
+
+    /// <summary>The IPv4 default route's gateway from /proc/net/route (hex, little-endian), or null without one.</summary>
+    private static string? DefaultGateway()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/net/route").Skip(1))
+            {
+                string[] f = line.Split('\t', StringSplitOptions.TrimEntries);
+                if (f.Length > 2 && f[1] == "00000000" && uint.TryParse(f[2], System.Globalization.NumberStyles.HexNumber, null, out uint gw) && gw != 0)
+                {
+                    return new System.Net.IPAddress(gw).ToString();
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
     }
 
     /// <summary>net.ipv4.ip_unprivileged_port_start (1024 when it cannot be read, the kernel's default).</summary>
