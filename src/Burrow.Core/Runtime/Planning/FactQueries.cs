@@ -87,7 +87,8 @@ public static class FactQueries
         {
             yield return target;
         }
-        foreach (BindSpec bind in UserBinds.All(request, environment, hostCwd).Where(b => b.Destination.StartsWith('/')))
+        // A destination no Linux path can be is not looked up (the lookup would fail first); PlanChecks names it.
+        foreach (BindSpec bind in UserBinds.All(request, environment, hostCwd).Where(b => b.Destination.StartsWith('/') && FitsLinuxLimits(b.Destination)))
         {
             yield return bind.Destination;
         }
@@ -120,6 +121,10 @@ public static class FactQueries
             yield return (bind.Source, bind.Destination);
         }
     }
+
+    /// <summary>PATH_MAX (4096 with its NUL) and NAME_MAX (255 bytes per component).</summary>
+    private static bool FitsLinuxLimits(string path) =>
+        System.Text.Encoding.UTF8.GetByteCount(path) < 4096 && path.Split('/').All(c => System.Text.Encoding.UTF8.GetByteCount(c) <= 255);
 }
 
 /// <summary>Lexical helpers for absolute container paths.</summary>
