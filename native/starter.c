@@ -112,6 +112,17 @@ static void on_forwarded(int sig)
     errno = saved;
 }
 
+/* The init's handler. A signal the kernel itself sent (si_code SI_KERNEL) for Ctrl-C, Ctrl-\ or a resize came from a
+ * terminal whose foreground process group the init shares with burrow: burrow relays it through the monitor already,
+ * or the payload, in the same group, got it too. Relaying this copy as well would deliver it twice. */
+static void on_forwarded_by_init(int sig, siginfo_t *info, void *context)
+{
+    (void)context;
+    if (info != NULL && info->si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT || sig == SIGWINCH))
+        return;
+    on_forwarded(sig);
+}
+
 static void kill_descendants(void);
 
 /* Runs in the handler itself, so that no window exists between the engine's death and the killing. */
@@ -128,6 +139,17 @@ static void install(int sig, void (*handler)(int))
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) < 0)
+        fail("sigaction");
+}
+
+static void install_with_info(int sig, void (*handler)(int, siginfo_t *, void *))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = handler;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     if (sigaction(sig, &sa, NULL) < 0)
         fail("sigaction");
@@ -281,7 +303,7 @@ static void run_init(char **stage_argv, int cap_last)
     }
     child_pid = pid;
     for (int i = 0; i < N_FORWARDED; i++)
-        install(forwarded_signals[i], on_forwarded);
+        install_with_info(forwarded_signals[i], on_forwarded_by_init);
     close_range(3, ~0U, 0);
     sync_fd = -1;
     harden_self(0, cap_last);

@@ -52,7 +52,7 @@ public static class Program
         return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
     }
 
-    /// <summary>Command-line mistakes as one ERROR: line like every other failure, pointing at the command's help, exit 2.</summary>
+    /// <summary>Command-line mistakes as one ERROR: line like every other failure, pointing at the command's help, exit 1 (Apptainer's).</summary>
     private static int ReportUsage(ParseResult parsed)
     {
         Command command = parsed.CommandResult.Command;
@@ -77,6 +77,7 @@ public static class Program
         root.Subcommands.Add(RegistryCommand.Create());
         root.Subcommands.Add(BuildCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(RunHelpCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(KeyCommand.Create());
         root.Subcommands.Add(SignCommand.Create());

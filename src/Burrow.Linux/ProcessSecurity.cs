@@ -113,6 +113,16 @@ public static class ProcessSecurity
         }
     }
 
+    /// <summary>
+    /// True when one of <paramref name="fds"/> is a terminal whose foreground process group is this process's: then the
+    /// terminal itself sends this process group the signals of its keys (Ctrl-C, Ctrl-\) and of a resize.
+    /// </summary>
+    public static bool IsTerminalForeground(params int[] fds)
+    {
+        int group = Sys.Getpgrp();
+        return fds.Any(fd => Sys.Isatty(fd) == 1 && Sys.Tcgetpgrp(fd) == group);
+    }
+
     public static void Kill(int pid, int signal)
     {
         if (Sys.Kill(pid, signal) < 0 && Errno.Last != Errno.ESRCH)

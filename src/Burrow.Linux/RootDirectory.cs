@@ -105,6 +105,42 @@ public sealed class RootDirectory : IDisposable
         Walk(containerPath, create, stopAtMissing: false, beforeCreate).Handle!;
 
     /// <summary>
+    /// Makes a symbolic link at <paramref name="containerPath"/> whose text is <paramref name="linkText"/>, in a directory
+    /// that exists (walked as <see cref="OpenMountTarget"/> walks); <paramref name="beforeCreate"/> may refuse that directory.
+    /// With <paramref name="allowExisting"/>, a link already there with the same text is left as it is.
+    /// </summary>
+    public void CreateSymlink(string containerPath, string linkText, Action<SafeFileHandle, string>? beforeCreate = null, bool allowExisting = false)
+    {
+        string trimmed = containerPath.TrimEnd('/');
+        int slash = trimmed.LastIndexOf('/');
+        string parent = slash <= 0 ? "/" : trimmed[..slash];
+        string name = trimmed[(slash + 1)..];
+        if (name.Length == 0 || name is "." or "..")
+        {
+            throw new LinuxException(Errno.EINVAL, "symlink", Describe(containerPath));
+        }
+        WalkResult r = Walk(parent, null, stopAtMissing: false, null);
+        using SafeFileHandle dir = r.Handle!;
+        beforeCreate?.Invoke(dir, r.Existing);
+        if (Sys.SymlinkAt(linkText, (int)dir.DangerousGetHandle(), name) == 0)
+        {
+            return;
+        }
+        int e = Errno.Last;
+        if (e == Errno.EEXIST && allowExisting)
+        {
+            using SafeFileHandle existing = FileDescriptors.Own(Errno.Check(
+                OpenAt2((int)dir.DangerousGetHandle(), name, Sys.O_PATH | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, Sys.RESOLVE_BENEATH | Sys.RESOLVE_NO_SYMLINKS | Sys.RESOLVE_NO_MAGICLINKS),
+                "open", Describe(containerPath)));
+            if (FileStatus.Of(existing, containerPath).Kind == FileKind.Symlink && ReadLink(existing, containerPath) == linkText)
+            {
+                return;
+            }
+        }
+        throw new LinuxException(e, "symlink", Describe(containerPath));
+    }
+
+    /// <summary>
     /// Resolves as much of <paramref name="containerPath"/> as exists (symlinks followed inside the
     /// root, as <see cref="OpenMountTarget"/> does) and returns the resolved existing part and the
     /// components still missing under it; nothing is created.

@@ -30,13 +30,14 @@ public static class ActionRunner
         ActionRequest request = ActionOptions.Read(result, action, arguments);
         HostUser user = HostUserReader.Read();
         IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
+        identity = HomeSpec.Apply(identity, request, user, HostFactsReader.CurrentDirectory());
         HostFacts host = HostFactsReader.Read(request, user, identity);
         ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
         // The execution control list judges the image ImageOpener actually opens, before any of it is used.
         ExecutionControl ecl = ExecutionControl.Load(TrustPaths.ForProcess());
         using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash, Ecl = ecl });
-        ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
-        if (action == ActionKind.Test && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
+        ImageFacts imageFacts = ImageFactsReader.Read(image, request, host, identity);
+        if (action == ActionKind.Test && request.App is null && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
         {
             Log.Info("No test script found in container, exiting");
             return ExitCodes.Success;

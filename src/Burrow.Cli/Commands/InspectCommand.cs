@@ -6,7 +6,7 @@ using Burrow.Core.Images;
 namespace Burrow.Cli.Commands;
 
 /// <summary>
-/// <c>burrow inspect [--labels|--runscript|--environment|--deffile|--json] IMAGE</c>: the metadata Apptainer's
+/// <c>burrow inspect [--labels|--runscript|--test|--helpfile|--environment|--deffile|--json] [--app NAME|--list-apps] IMAGE</c>: the metadata Apptainer's
 /// inspect shows, read from the SIF's <c>inspect-metadata.json</c> (an OCI source is pulled into the cache first),
 /// or from <c>/.singularity.d</c> inside the image root of a sandbox directory or of a SIF without that object.
 /// </summary>
@@ -18,10 +18,14 @@ public static class InspectCommand
         var runscript = new Option<bool>("--runscript", "-r") { Description = "Show the runscript" };
         var environment = new Option<bool>("--environment", "-e") { Description = "Show the environment scripts" };
         var deffile = new Option<bool>("--deffile", "-d") { Description = "Show the definition file the image was built from" };
+        var test = new Option<bool>("--test", "-t") { Description = "Show the test script (the definition's %test)" };
+        var helpfile = new Option<bool>("--helpfile", "-H") { Description = "Show the runscript's help (the definition's %help)" };
+        var app = new Option<string?>("--app") { Description = "NAME show the SCIF app's metadata (/scif/apps/NAME/scif) instead of the image's" };
+        var listApps = new Option<bool>("--list-apps") { Description = "List the image's SCIF apps (/scif/apps)" };
         var json = new Option<bool>("--json", "-j") { Description = "Print the metadata as JSON" };
         var image = new Argument<string>("IMAGE") { Description = "A SIF file, a sandbox directory, or docker://, docker-archive:, oci:, oci-archive:" };
         var command = new Command("inspect", "Show an image's metadata (labels, runscript, environment, definition)");
-        foreach (Option o in new Option[] { labels, runscript, environment, deffile, json })
+        foreach (Option o in new Option[] { labels, runscript, test, helpfile, environment, deffile, json, app, listApps })
         {
             command.Options.Add(o);
         }
@@ -31,7 +35,17 @@ public static class InspectCommand
             GlobalOptions.Apply(result);
             string reference = result.GetValue(image)!;
             using CancellationTokenSource cancel = Interruption.Linked(ct);
-            ImageMetadata m = await ImageMetadataReader.ReadAsync(reference, cancel.Token);
+            if (result.GetValue(listApps))
+            {
+                foreach (string name in ImageMetadataReader.ListApps(reference))
+                {
+                    Console.Out.WriteLine(TerminalText.Escape(name));
+                }
+                return 0;
+            }
+            ImageMetadata m = result.GetValue(app) is { } appName
+                ? ImageMetadataReader.ReadApp(reference, appName)
+                : await ImageMetadataReader.ReadAsync(reference, cancel.Token);
             if (result.GetValue(json))
             {
                 // JSON escapes control characters itself (\u001b), so the output stays valid JSON and inert on a terminal.
@@ -45,6 +59,14 @@ public static class InspectCommand
             {
                 sb.Append(TerminalText.EscapeMultiline(m.Runscript));
             }
+            if (result.GetValue(test))
+            {
+                sb.Append(TerminalText.EscapeMultiline(m.Test));
+            }
+            if (result.GetValue(helpfile))
+            {
+                sb.Append(TerminalText.EscapeMultiline(m.Helpfile));
+            }
             if (result.GetValue(environment))
             {
                 foreach ((string file, string content) in m.Environment)
@@ -57,7 +79,7 @@ public static class InspectCommand
                 sb.Append(TerminalText.EscapeMultiline(m.Deffile));
             }
             // Labels are the default view; an empty runscript asked for alone prints nothing, not the labels.
-            bool sectionAsked = result.GetValue(runscript) || result.GetValue(environment) || result.GetValue(deffile);
+            bool sectionAsked = result.GetValue(runscript) || result.GetValue(test) || result.GetValue(helpfile) || result.GetValue(environment) || result.GetValue(deffile);
             if (result.GetValue(labels) || !sectionAsked)
             {
                 foreach ((string k, string v) in m.Labels)

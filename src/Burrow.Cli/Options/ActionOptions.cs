@@ -28,8 +28,41 @@ public static class ActionOptions
 
     public static readonly Option<string[]> Bind = new("--bind", "-B")
     {
-        Description = "src[:dst[:ro|rw]] bind a host path into the container (repeatable, or a comma list)",
+        Description = "src[:dst[:ro|rw]] bind a host path into the container (repeatable, or a comma list; \\, and \\: for a comma or colon in a path; also BURROW_BIND, BURROW_BINDPATH)",
         AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<string[]> Mount = new("--mount")
+    {
+        Description = "type=bind,source=SRC,destination=DST[,ro] a bind in Docker's syntax (repeatable)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<string?> Home = new("--home", "-H")
+    {
+        Description = "SRC[:DST] bind SRC as your home, at DST (default SRC), even with --contain; HOME is DST",
+    };
+
+    public static readonly Option<string?> Workdir = new("--workdir", "-W")
+    {
+        Description = "DIR (existing): with --contain, /tmp, /var/tmp and home are DIR/tmp, DIR/var_tmp, DIR/home; --scratch goes in DIR/scratch",
+    };
+
+    public static readonly Option<string[]> Scratch = new("--scratch", "-S")
+    {
+        Description = "DIR a container directory that starts empty: a tmpfs, or in --workdir (repeatable, or a comma list)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<string[]> NoMount = new("--no-mount")
+    {
+        Description = "leave default mounts out: proc, sys, dev, devpts, home, tmp, hostfs, cwd, bind-paths, or a path such as /etc/hosts (comma list)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<string?> App = new("--app")
+    {
+        Description = "NAME the SCIF app (/scif/apps/NAME): run its runscript, test its test, its bin/ and environment first",
     };
 
     public static readonly Option<string?> Pwd = new("--pwd", "--cwd")
@@ -39,13 +72,24 @@ public static class ActionOptions
 
     public static readonly Option<string[]> Env = new("--env")
     {
-        Description = "NAME=value to set in the container (repeatable; wins over --env-file and BURROWENV_NAME)",
+        Description = "NAME=value to set in the container, evaluated there ($PATH, ${VAR:-word}); repeatable or a comma list; wins over --env-file and BURROWENV_NAME",
         AllowMultipleArgumentsPerToken = false,
     };
 
     public static readonly Option<string[]> EnvFile = new("--env-file")
     {
-        Description = "A file of NAME=value lines to set in the container (repeatable; no shell expansion)",
+        Description = "A file of NAME=value lines (sh quoting, $VAR from the host) to set in the container (repeatable)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static readonly Option<bool> NoEval = new("--no-eval")
+    {
+        Description = "Take --env, --env-file and BURROWENV_ values literally: no $VAR, ${VAR:-word} or \\ evaluation in the container",
+    };
+
+    public static readonly Option<string[]> NoEnv = new("--no-env")
+    {
+        Description = "NAME,… host variables not to pass into the container (BURROWENV_NAME still sets them)",
         AllowMultipleArgumentsPerToken = false,
     };
 
@@ -75,6 +119,7 @@ public static class ActionOptions
         AllowMultipleArgumentsPerToken = false,
     };
     public static readonly Option<string?> Hostname = new("--hostname") { Description = "Host name in the container (implies a new UTS namespace)" };
+    public static readonly Option<bool> Uts = new("--uts") { Description = "New UTS namespace (the host's name, which the container may change for itself)" };
     public static readonly Option<bool> NoInit = new("--no-init") { Description = "With --pid, run the payload itself as PID 1" };
     public static readonly Option<bool> Writable = new("--writable", "-w") { Description = "Make the root writable: the sandbox itself, changed in place (it must be yours to write)" };
 
@@ -119,8 +164,8 @@ public static class ActionOptions
 
     private static IEnumerable<Option> All =>
     [
-        Contain, ContainAll, NoHome, Bind, Pwd, Env, EnvFile, CleanEnv, Shell,
-        Pid, Ipc, Net, Network, Publish, Dns, Hostname, NoInit, Writable, WritableTmpfs, Nested, Overlay, Unsquash, Explain, Json,
+        App, Contain, ContainAll, NoHome, Home, Workdir, Scratch, Bind, Mount, NoMount, Pwd, Env, EnvFile, NoEval, NoEnv, CleanEnv, Shell,
+        Pid, Ipc, Net, Network, Publish, Dns, Uts, Hostname, NoInit, Writable, WritableTmpfs, Nested, Overlay, Unsquash, Explain, Json,
     ];
 
     public static ActionRequest Read(ParseResult result, ActionKind action, IReadOnlyList<string> arguments) => new()
@@ -149,5 +194,15 @@ public static class ActionOptions
         Nested = result.GetValue(Nested),
         Overlays = result.GetValue(Overlay) ?? [],
         Unsquash = result.GetValue(Unsquash),
+        App = result.GetValue(App),
+        Home = result.GetValue(Home),
+        Workdir = result.GetValue(Workdir),
+        Scratch = result.GetValue(Scratch) ?? [],
+        Mounts = result.GetValue(Mount) ?? [],
+        NoMount = result.GetValue(NoMount) ?? [],
+        Uts = result.GetValue(Uts),
+        NoEval = result.GetValue(NoEval),
+        NoEnv = result.GetValue(NoEnv) ?? [],
+        SeccompProfile = IdentityOptions.SeccompProfile(result),
     };
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Burrow.Core.Diagnostics;
 using Burrow.Core.Identity;
 
 namespace Burrow.Cli.Options;
@@ -13,9 +14,11 @@ public static class IdentityOptions
 
     public static readonly Option<string[]> Security = new("--security")
     {
-        Description = "uid:N,gid:N[:G2…]: run as that uid and gid (and groups) inside, without capabilities (comma list or repeated)",
+        Description = "uid:N,gid:N[:G2…]: run as that uid and gid (and groups) inside, without capabilities; seccomp:FILE: apply an OCI/Docker seccomp profile too (comma list or repeated)",
         AllowMultipleArgumentsPerToken = false,
     };
+
+    private const string SeccompPrefix = "seccomp:";
 
     public static readonly Option<string?> UserNs = new("--userns")
     {
@@ -50,12 +53,29 @@ public static class IdentityOptions
     public static IdentityRequest Read(ParseResult result) => new()
     {
         FakeRoot = result.GetValue(FakeRoot),
-        Security = SplitLists(result.GetValue(Security)),
+        Security = SplitLists(result.GetValue(Security)).Where(v => !v.StartsWith(SeccompPrefix, StringComparison.OrdinalIgnoreCase)).ToArray(),
         UserNs = result.GetValue(UserNs),
         AddCaps = SplitLists(result.GetValue(AddCaps)),
         DropCaps = SplitLists(result.GetValue(DropCaps)),
         NoPrivs = result.GetValue(NoPrivs),
     };
+
+    /// <summary>The file of --security seccomp:FILE (the action options' business, not identity's); null when not given.</summary>
+    public static string? SeccompProfile(ParseResult result)
+    {
+        string[] files = SplitLists(result.GetValue(Security))
+            .Where(v => v.StartsWith(SeccompPrefix, StringComparison.OrdinalIgnoreCase))
+            .Select(v => v[SeccompPrefix.Length..])
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+        return files.Length switch
+        {
+            0 => null,
+            1 when files[0].Length > 0 => files[0],
+            1 => throw new BurrowException("--security seccomp: names no file", "give the path of an OCI seccomp profile: --security seccomp:/path/profile.json", ExitCodes.Usage),
+            _ => throw new BurrowException($"--security: {files.Length} seccomp profiles ({string.Join(", ", files)}); one at most", "merge them into one profile", ExitCodes.Usage),
+        };
+    }
 
     /// <summary>Options may be repeated or given as comma lists; both mean the same.</summary>
     private static string[] SplitLists(string[]? values) =>

@@ -37,7 +37,7 @@ internal sealed class BuildContainer(BuildNamespace ns, string tmp, string varTm
         IdentityDecision identity = ns.Identity;
         HostFacts host = HostFactsReader.Read(request, _user, identity);
         using OpenedImage image = ImageOpener.Open(new SandboxImageSpec(rootfs, rootfs), new ImageOpenOptions());
-        ImageFacts facts = ImageFactsReader.Read(image, request, host.Cwd, identity);
+        ImageFacts facts = ImageFactsReader.Read(image, request, host, identity);
         if (action == ActionKind.Test && facts.KindOf(FactQueries.TestScript) != PathKind.File)
         {
             return 0;

@@ -8,8 +8,11 @@ public static class ExitCodes
 {
     public const int Success = 0;
 
-    /// <summary>The command line is wrong: an unknown option, a missing argument.</summary>
-    public const int Usage = 2;
+    /// <summary>
+    /// The command line is wrong: an unknown option, a missing argument (<c>exec IMAGE</c> with no command). 1, as
+    /// Apptainer's and siftool's command-line errors, so that scripts written for them read the same status.
+    /// </summary>
+    public const int Usage = 1;
 
     /// <summary>The container's command exists but cannot be executed (as a shell says).</summary>
     public const int CommandNotExecutable = 126;

@@ -13,7 +13,7 @@ public sealed record SecurityIds(uint? Uid, uint? Gid, IReadOnlyList<uint> Extra
 
 /// <summary>
 /// Parses Apptainer's --security values: <c>uid:N</c>, <c>gid:G1[:G2…]</c>, each split at its first
-/// colon. Apptainer's seccomp:, apparmor: and selinux: keys are recognised and refused by name.
+/// colon. seccomp:FILE is the action options' (it never reaches here); apparmor: and selinux: are recognised and refused by name.
 /// </summary>
 public static class SecurityOption
 {
@@ -34,6 +34,8 @@ public static class SecurityOption
             string rest = value[(colon + 1)..];
             switch (key)
             {
+                case "seccomp":
+                    continue; // a profile for the payload's filter: the action options read it, the identity has nothing to do with it
                 case "uid":
                     uint u = ParseId(value, rest, "uid");
                     if (uid is not null && uid != u)
@@ -59,12 +61,11 @@ public static class SecurityOption
                         }
                     }
                     break;
-                case "seccomp":
                 case "apparmor":
                 case "selinux":
-                    throw Bad(value, $"{key} profiles are not supported by Burrow", "Burrow's --security takes uid:N and gid:N[:G2…]");
+                    throw Bad(value, $"{key} profiles are not supported by Burrow", "Burrow's --security takes uid:N, gid:N[:G2…] and seccomp:FILE");
                 default:
-                    throw Bad(value, $"unknown key '{key}'", "Burrow's --security takes uid:N and gid:N[:G2…]");
+                    throw Bad(value, $"unknown key '{key}'", "Burrow's --security takes uid:N, gid:N[:G2…] and seccomp:FILE");
             }
         }
         // A supplementary group equal to the primary one is the primary one.

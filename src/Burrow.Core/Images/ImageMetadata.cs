@@ -13,11 +13,17 @@ public sealed record ImageMetadata(
     IReadOnlyList<(string File, string Content)> Environment,
     string Deffile)
 {
+    /// <summary>The test script (the definition's %test), "" when the image has none.</summary>
+    public string Test { get; init; } = "";
+
+    /// <summary>The runscript's help (the definition's %help, /.singularity.d/runscript.help), "" when the image has none.</summary>
+    public string Helpfile { get; init; } = "";
+
     /// <summary>The inspect-metadata.json this was read from (a SIF's), shown whole by --json; null when built here.</summary>
     public byte[]? SourceJson { get; init; }
 
     /// <summary>Apptainer's inspect-metadata.json layout (as stored in a SIF Burrow converted).</summary>
-    public byte[] InspectJson() => SingularityMetadata.WriteInspectJson(Labels, Environment, Runscript, Deffile);
+    public byte[] InspectJson() => SingularityMetadata.WriteInspectJson(Labels, Environment, Runscript, Deffile, Test, Helpfile);
 
     /// <summary><see cref="InspectJson"/> indented, for <c>inspect --json</c>; control characters stay JSON-escaped.</summary>
     public string IndentedJson()

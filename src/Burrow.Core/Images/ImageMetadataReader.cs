@@ -73,7 +73,49 @@ public static class ImageMetadataReader
         }
         string runscript = ReadOptional(root, MetadataDirectory + "/runscript", imageName);
         string deffile = ReadOptional(root, MetadataDirectory + "/Singularity", imageName);
-        return new ImageMetadata(labels, runscript, env, deffile);
+        return new ImageMetadata(labels, runscript, env, deffile)
+        {
+            Test = ReadOptional(root, MetadataDirectory + "/test", imageName),
+            Helpfile = ReadOptional(root, MetadataDirectory + "/runscript.help", imageName),
+        };
+    }
+
+    /// <summary>
+    /// The SCIF apps of the image (Apptainer's <c>inspect --list-apps</c>): the directories of /scif/apps, read from the
+    /// image root itself (a SIF's inspect-metadata.json does not describe them).
+    /// </summary>
+    public static IReadOnlyList<string> ListApps(string reference)
+    {
+        using OpenedImage image = ImageOpener.Open(ImageSpec.Parse(reference, Environment.CurrentDirectory), new ImageOpenOptions());
+        return image.Reader.ListDirectories(ScifApp.AppsRoot).Where(ScifApp.IsValidName).ToArray();
+    }
+
+    /// <summary>The metadata of the SCIF app <paramref name="app"/> (<c>inspect --app</c>, <c>run-help --app</c>), from the image root.</summary>
+    public static ImageMetadata ReadApp(string reference, string app)
+    {
+        ImageSpec spec = ImageSpec.Parse(reference, Environment.CurrentDirectory);
+        using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions());
+        return FromApp(image.Reader, app, spec.Given);
+    }
+
+    /// <summary>An app's scif/ directory: labels.json, runscript, test, runscript.help and env/*.sh, as Apptainer's %app* sections write them.</summary>
+    public static ImageMetadata FromApp(IImageRootReader root, string app, string imageName)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        if (!ScifApp.IsValidName(app) || root.KindOf(ScifApp.Root(app)) != PathKind.Directory)
+        {
+            throw new BurrowException($"image {imageName} has no SCIF app {app} ({ScifApp.Root(app)} does not exist)",
+                "list the image's apps with: burrow inspect --list-apps " + imageName);
+        }
+        string meta = ScifApp.Meta(app);
+        string labelsJson = ReadOptional(root, meta + "/labels.json", imageName);
+        var env = root.ListFiles(meta + "/env").Take(MaxEnvironmentScripts)
+            .Select(name => (meta + "/env/" + name, ReadOptional(root, meta + "/env/" + name, imageName))).ToList();
+        return new ImageMetadata(labelsJson.Length == 0 ? [] : ParseLabels(labelsJson, imageName), ReadOptional(root, ScifApp.Runscript(app), imageName), env, "")
+        {
+            Test = ReadOptional(root, ScifApp.Test(app), imageName),
+            Helpfile = ReadOptional(root, ScifApp.Help(app), imageName),
+        };
     }
 
     /// <summary>
@@ -119,7 +161,10 @@ public static class ImageMetadataReader
             {
                 throw new BurrowException($"image {imageName}: inspect-metadata.json has no data.attributes object", "the image's metadata is damaged");
             }
-            return new ImageMetadata(Pairs(attrs, "labels"), Str(attrs, "runscript"), Pairs(attrs, "environment"), Str(attrs, "deffile")) { SourceJson = json };
+            return new ImageMetadata(Pairs(attrs, "labels"), Str(attrs, "runscript"), Pairs(attrs, "environment"), Str(attrs, "deffile"))
+            {
+                Test = Str(attrs, "test"), Helpfile = Str(attrs, "helpfile"), SourceJson = json,
+            };
         }
         catch (JsonException e)
         {

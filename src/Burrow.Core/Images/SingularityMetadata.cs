@@ -116,7 +116,7 @@ public sealed class SingularityMetadata
 
     /// <summary>The inspect-metadata.json layout, shared by conversion and by <c>burrow inspect</c> of a sandbox.</summary>
     public static byte[] WriteInspectJson(IEnumerable<(string Name, string Value)> labels, IEnumerable<(string File, string Content)> environment,
-        string runscript, string deffile)
+        string runscript, string deffile, string test = "", string helpfile = "")
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms))
@@ -138,6 +138,15 @@ public sealed class SingularityMetadata
             w.WriteEndObject();
             w.WriteString("runscript", runscript);
             w.WriteString("deffile", deffile);
+            // Apptainer's names; only written when the image has them, so older readers see what they always saw.
+            if (test.Length > 0)
+            {
+                w.WriteString("test", test);
+            }
+            if (helpfile.Length > 0)
+            {
+                w.WriteString("helpfile", helpfile);
+            }
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteString("type", "container");

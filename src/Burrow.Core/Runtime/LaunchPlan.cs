@@ -128,7 +128,21 @@ public sealed record OverlayLayer(string Directory, string Upper, string? Work, 
 /// <summary>A squashfs file system at <paramref name="Offset"/> in a file, <paramref name="Length"/> bytes long.</summary>
 public sealed record SquashfsLocation(long Offset, long Length);
 
-public enum MountKind { Bind, Tmpfs, Proc, Sysfs, Devpts, Mqueue }
+public enum MountKind
+{
+    Bind,
+    Tmpfs,
+    Proc,
+    Sysfs,
+    Devpts,
+    Mqueue,
+
+    /// <summary>Not a mount: a symbolic link at Target whose text is Source, made in a file system the stage mounted (/dev's tmpfs).</summary>
+    Symlink,
+
+    /// <summary>The generated file whose target is Target (one of the plan's <see cref="LaunchPlan.Files"/>), bound read-only here in the order.</summary>
+    Generated,
+}
 
 [Flags]
 public enum MountFlags
@@ -162,6 +176,18 @@ public sealed record MountStep
 
     /// <summary>Why this mount exists (home, cwd, user bind…), for --explain and error messages.</summary>
     public string Reason { get; init; } = "";
+
+    /// <summary>
+    /// Set for a bind whose source Burrow makes for this container (--workdir's tmp, var_tmp, home, scratch): the stage
+    /// creates the source directory, and its missing parents, with this mode (e.g. 0x3ff for 1777) when it is missing.
+    /// </summary>
+    public int? MakeSource { get; init; }
+
+    /// <summary>
+    /// The source holds the container's own files (a --workdir directory), so mount points of later mounts may be made
+    /// in it, as in a tmpfs the stage made; in any other host directory a bind shows, nothing is ever created.
+    /// </summary>
+    public bool ContainerOwned { get; init; }
 }
 
 /// <summary>A file the planner generated; the stage writes it to the session tmpfs and binds it read-only over Target.</summary>
@@ -207,6 +233,48 @@ public sealed record ProcessPlan
 
     /// <summary>System calls the payload and everything it starts may not make (seccomp); all others are allowed.</summary>
     public IReadOnlyList<SyscallRule> SyscallFilter { get; init; } = [];
+
+    /// <summary>
+    /// The user's OCI seccomp profile (--security seccomp:FILE), installed as a second filter after
+    /// <see cref="SyscallFilter"/>: the kernel applies both, and the stricter answer wins.
+    /// </summary>
+    public SeccompProfilePlan? SeccompProfile { get; init; }
+}
+
+/// <summary>An OCI/Docker seccomp profile, validated by the planner; the stage compiles it with libseccomp.</summary>
+public sealed record SeccompProfilePlan
+{
+    /// <summary>The file it came from, for messages.</summary>
+    public required string File { get; init; }
+
+    /// <summary>What every call no rule names gets.</summary>
+    public required SeccompAction DefaultAction { get; init; }
+
+    /// <summary>libseccomp architecture names (x86_64, x86, x32, aarch64…) the filter covers; empty: the native one and its compatibility ABIs.</summary>
+    public IReadOnlyList<string> Architectures { get; init; } = [];
+
+    public IReadOnlyList<SeccompProfileRule> Rules { get; init; } = [];
+}
+
+public enum SeccompActionKind { KillThread, KillProcess, Trap, Errno, Trace, Log, Allow }
+
+/// <summary>An action and its number (the errno for Errno, the message for Trace).</summary>
+public sealed record SeccompAction(SeccompActionKind Kind, int Value = 0);
+
+public enum SeccompComparison { NotEqual, Less, LessOrEqual, Equal, GreaterOrEqual, Greater, MaskedEqual }
+
+/// <summary>OCI's <c>{"index", "value", "valueTwo", "op"}</c>; for MaskedEqual, (arg &amp; Value) == ValueTwo.</summary>
+public sealed record SeccompArgument(int Index, ulong Value, ulong ValueTwo, SeccompComparison Op);
+
+/// <summary>One entry of the profile's "syscalls" with the names it applies to on this machine.</summary>
+public sealed record SeccompProfileRule
+{
+    public required IReadOnlyList<string> Names { get; init; }
+    public required SeccompAction Action { get; init; }
+    public IReadOnlyList<SeccompArgument> Arguments { get; init; } = [];
+
+    /// <summary>Where it came from in the file (syscalls[3]), for messages.</summary>
+    public string Entry { get; init; } = "";
 }
 
 /// <summary>

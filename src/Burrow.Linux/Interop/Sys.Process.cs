@@ -112,6 +112,12 @@ internal static partial class Sys
     [LibraryImport(Libc, EntryPoint = "isatty")]
     internal static partial int Isatty(int fd);
 
+    [LibraryImport(Libc, EntryPoint = "tcgetpgrp", SetLastError = true)]
+    internal static partial int Tcgetpgrp(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "getpgrp")]
+    internal static partial int Getpgrp();
+
     [LibraryImport(Libc, EntryPoint = "getrlimit", SetLastError = true)]
     internal static unsafe partial int Getrlimit(int resource, ulong* limits);
 }

@@ -46,6 +46,9 @@ internal static partial class Sys
     [LibraryImport(LibSeccomp, EntryPoint = "seccomp_arch_native")]
     internal static partial uint SeccompArchNative();
 
+    [LibraryImport(LibSeccomp, EntryPoint = "seccomp_arch_resolve_name", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial uint SeccompArchResolveName(string name);
+
     [LibraryImport(LibSeccomp, EntryPoint = "seccomp_arch_add")]
     internal static partial int SeccompArchAdd(nint ctx, uint arch);
 

@@ -30,7 +30,7 @@ public class SecurityOptionTests
     [InlineData("gid:", "the gid is missing")]
     [InlineData("user:3", "unknown key 'user'")]
     [InlineData("3210", "is not key:value")]
-    [InlineData("seccomp:/p.json", "seccomp profiles are not supported")]
+    [InlineData("apparmor:/usr/bin/man", "apparmor profiles are not supported")]
     public void MalformedValuesAreUsageErrors(string value, string message)
     {
         var e = Assert.Throws<BurrowException>(() => SecurityOption.Parse([value]));

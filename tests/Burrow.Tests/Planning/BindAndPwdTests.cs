@@ -20,10 +20,11 @@ public class BindAndPwdTests
     {
         LaunchPlan plan = _f.Plan(new ActionRequest { Action = ActionKind.Exec, Arguments = ["id"], Binds = ["/data:/mnt/d:ro,/etc/motd", "/data:/rw:rw"] });
         MountStep[] user = plan.Mounts.Where(m => m.Reason.StartsWith("user bind", StringComparison.Ordinal)).ToArray();
-        Assert.Equal(["/mnt/d", "/etc/motd", "/rw"], user.Select(m => m.Target));
-        Assert.True(user[0].Flags.HasFlag(MountFlags.ReadOnly));
-        Assert.False(user[2].Flags.HasFlag(MountFlags.ReadOnly));
-        Assert.Equal(TargetKind.File, user[1].TargetKind);
+        // Apptainer's order for user binds: shallowest destination first, then shortest, else as given.
+        Assert.Equal(["/rw", "/mnt/d", "/etc/motd"], user.Select(m => m.Target));
+        Assert.True(user[1].Flags.HasFlag(MountFlags.ReadOnly));
+        Assert.False(user[0].Flags.HasFlag(MountFlags.ReadOnly));
+        Assert.Equal(TargetKind.File, user[2].TargetKind);
         Assert.All(user, m => Assert.Equal(MountPlanner.BindFlags, m.Flags & MountPlanner.BindFlags));
     }
 

@@ -52,6 +52,8 @@ public class IdentityFilesTests
     {
         _f.Identity = RootIdentity();
         _f.RootWritable = true;
+        _f.ImageHasStandardDirectories();
+        _f.ImagePaths["/home/alice/work"] = PathKind.Directory;
         LaunchPlan plan = _f.Plan(new ActionRequest { Action = ActionKind.Exec, Arguments = ["id"], Writable = true });
         Assert.Empty(plan.Files);
         Assert.Empty(plan.Warnings);

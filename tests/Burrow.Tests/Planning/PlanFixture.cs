@@ -40,27 +40,63 @@ internal sealed class PlanFixture
 
     public IdentityDecision ResolveIdentity() => Identity ?? IdentityResolver.Resolve(IdentityRequest.Default, User, SubordinateIds.None);
 
+    /// <summary>Where image paths lead with symlinks followed (only what a test sets; others lead to themselves).</summary>
+    public Dictionary<string, string?> Resolved { get; } = [];
+
+    public string? SeccompProfile { get; set; }
+
+    public string? TerminalDevice { get; set; }
+
+    public Version KernelVersion { get; set; } = new(6, 1);
+
     public PlanInput Input(ActionRequest request)
     {
-        IdentityDecision identity = ResolveIdentity();
+        IdentityDecision identity = HomeSpec.Apply(ResolveIdentity(), request, User, Cwd);
         var host = new Dictionary<string, PathKind>();
-        foreach (string p in FactQueries.HostPaths(request, User, Cwd, identity))
+        foreach (string p in FactQueries.HostPaths(request, User, Cwd, identity, Env))
         {
             host[p] = HostPaths.GetValueOrDefault(p, PathKind.Missing);
         }
         var image = new Dictionary<string, PathKind>();
-        foreach (string p in FactQueries.ImagePaths(request, Cwd, identity))
+        foreach (string p in FactQueries.ImagePaths(request, Cwd, identity, Env))
         {
             image[p] = ImagePaths.GetValueOrDefault(p, PathKind.Missing);
         }
+        var resolved = new Dictionary<string, string?>();
+        foreach (string p in FactQueries.ResolvedImagePaths)
+        {
+            resolved[p] = Resolved.TryGetValue(p, out string? r) ? r : p;
+        }
         return new PlanInput(
             request,
-            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds, UnprivilegedPortStart = UnprivilegedPortStart },
-            new ImageFacts { RootPath = "/images/box", Passwd = Passwd, Group = Group, EnvScripts = EnvScripts, Paths = image, RootWritableByCaller = RootWritable },
+            new HostFacts
+            {
+                User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds,
+                SeccompProfile = SeccompProfile, TerminalDevice = TerminalDevice, KernelVersion = KernelVersion,
+                UnprivilegedPortStart = UnprivilegedPortStart,
+            },
+            new ImageFacts
+            {
+                RootPath = "/images/box", Passwd = Passwd, Group = Group, EnvScripts = EnvScripts, Paths = image, RootWritableByCaller = RootWritable,
+                Resolved = resolved,
+            },
             identity);
     }
 
     public LaunchPlan Plan(ActionRequest request) => LaunchPlanner.Plan(Input(request));
+
+    /// <summary>The image has what the default container mounts on (as a sandbox used --writable needs).</summary>
+    public void ImageHasStandardDirectories()
+    {
+        foreach (string d in new[] { "/dev", "/proc", "/sys", "/tmp", "/var/tmp", "/etc", "/root", "/home" })
+        {
+            ImagePaths[d] = PathKind.Directory;
+        }
+        foreach (string f in new[] { "/etc/hosts", "/etc/localtime", "/etc/resolv.conf", "/etc/passwd", "/etc/group" })
+        {
+            ImagePaths[f] = PathKind.File;
+        }
+    }
 
     public static ActionRequest Exec(params string[] argv) => new() { Action = ActionKind.Exec, Arguments = argv };
 }

@@ -35,7 +35,9 @@ public static class ContainerLauncher
             Stage.StageRunner.Timing.Mark("engine: session directory");
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(plan, LaunchPlanJsonContext.Default.LaunchPlan);
             Stage.StageRunner.Timing.Mark("engine: plan serialised");
-            return Launch(plan.Identity, plan.Namespaces, plan.Network, session.Path, paths, StageCommandName, json, [session.Path], serving, stdio, []);
+            // A payload in burrow's own session gets the terminal's signals from the terminal itself.
+            LaunchStdio launch = stdio with { PayloadSharesTerminal = !plan.Process.Session.New };
+            return Launch(plan.Identity, plan.Namespaces, plan.Network, session.Path, paths, StageCommandName, json, [session.Path], serving, launch, []);
         });
     }
 
@@ -95,7 +97,7 @@ public static class ContainerLauncher
         using SafeFileHandle jobFd = FileDescriptors.MemoryFile("burrow-plan", job);
         (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
         using (engineEnd)
-        using (SignalForwarder signals = StartSignalForwarder(stdio.InterruptKills))
+        using (SignalForwarder signals = StartSignalForwarder(stdio.PayloadSharesTerminal, stdio.InterruptKills))
         {
             Stage.StageRunner.Timing.Mark("engine: signal handlers");
             int starterFd = (int)starterEnd.DangerousGetHandle();
@@ -117,11 +119,11 @@ public static class ContainerLauncher
     }
 
     /// <summary>The runtime's signal thread is the first thread burrow starts for a launch: it fails on the process limit.</summary>
-    private static SignalForwarder StartSignalForwarder(bool interruptKills)
+    private static SignalForwarder StartSignalForwarder(bool payloadSharesTerminal, bool interruptKills)
     {
         try
         {
-            return new SignalForwarder(interruptKills);
+            return new SignalForwarder(payloadSharesTerminal, interruptKills);
         }
         catch (Exception e) when (e is TypeInitializationException or IOException)
         {
@@ -326,6 +328,9 @@ public sealed record LaunchStdio
 
     /// <summary>Called once the payload is about to run (an instance records itself then).</summary>
     public Action? PayloadStarted { get; init; }
+
+    /// <summary>The payload keeps burrow's session and process group (it has a terminal); set from the plan.</summary>
+    internal bool PayloadSharesTerminal { get; init; }
 
     internal IReadOnlyList<(int From, int To)> Redirects => StandardError is { } fd ? [(fd, 2)] : [];
 }

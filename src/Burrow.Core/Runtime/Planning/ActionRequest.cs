@@ -96,6 +96,36 @@ public sealed record ActionRequest
     /// <summary>--nested: set the container up for a container runtime inside it (see <see cref="NestedRuntime"/>).</summary>
     public bool Nested { get; init; }
 
+    /// <summary>--app NAME: the SCIF app (/scif/apps/NAME) whose runscript, test, environment and PATH to use.</summary>
+    public string? App { get; init; }
+
+    /// <summary>-H/--home SRC[:DST]: the host directory bound as home, and where (default: at SRC).</summary>
+    public string? Home { get; init; }
+
+    /// <summary>-W/--workdir DIR: with --contain, /tmp, /var/tmp and home come from DIR/tmp, DIR/var_tmp, DIR/home; --scratch from DIR/scratch.</summary>
+    public string? Workdir { get; init; }
+
+    /// <summary>Each -S/--scratch value as given (comma lists allowed): container directories that start empty.</summary>
+    public IReadOnlyList<string> Scratch { get; init; } = [];
+
+    /// <summary>Each --mount value as given (Docker's type=bind,source=…,destination=…[,ro]).</summary>
+    public IReadOnlyList<string> Mounts { get; init; } = [];
+
+    /// <summary>Each --no-mount value as given (comma lists allowed): proc, sys, dev, devpts, home, tmp, hostfs, cwd, bind-paths, or a path.</summary>
+    public IReadOnlyList<string> NoMount { get; init; } = [];
+
+    /// <summary>--uts: a new UTS namespace (the host's name, changeable inside without touching the host).</summary>
+    public bool Uts { get; init; }
+
+    /// <summary>--no-eval: --env, --env-file and BURROWENV_ values are taken literally, not evaluated in the container.</summary>
+    public bool NoEval { get; init; }
+
+    /// <summary>--no-env NAME,…: host variables not passed into the container (BURROWENV_NAME still sets them).</summary>
+    public IReadOnlyList<string> NoEnv { get; init; } = [];
+
+    /// <summary>--security seccomp:FILE: an OCI/Docker seccomp profile applied on top of Burrow's own filter.</summary>
+    public string? SeccompProfile { get; init; }
+
     /// <summary>--contain or --containall.</summary>
     public bool IsContained => Contain || ContainAll;
 }

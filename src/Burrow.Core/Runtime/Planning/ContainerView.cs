@@ -9,14 +9,7 @@ public static class ContainerView
     /// <summary>The kind of <paramref name="path"/> in the container; null when only the kernel can tell (proc, sys…).</summary>
     public static PathKind? KindOf(string path, IReadOnlyList<MountStep> mounts, PlanInput input)
     {
-        MountStep? cover = null;
-        foreach (MountStep m in mounts)
-        {
-            if (ContainerPaths.IsAtOrUnder(path, m.Target) && (cover is null || m.Target.Length >= cover.Target.Length))
-            {
-                cover = m;
-            }
-        }
+        MountStep? cover = Cover(path, mounts);
         if (cover is null)
         {
             return input.Image.KindOf(path);
@@ -25,8 +18,23 @@ public static class ContainerView
         {
             MountKind.Bind when ContainerPaths.TryRebase(path, cover.Target, cover.Source!, out string? hostPath) => input.Host.KindOf(hostPath),
             MountKind.Tmpfs => path == cover.Target ? PathKind.Directory : PathKind.Missing,
+            MountKind.Generated => path == cover.Target ? PathKind.File : PathKind.Missing,
             _ => null,
         };
+    }
+
+    /// <summary>The mount that shows <paramref name="path"/>: the deepest covering one, a later one winning at equal depth; null for the image.</summary>
+    public static MountStep? Cover(string path, IReadOnlyList<MountStep> mounts)
+    {
+        MountStep? cover = null;
+        foreach (MountStep m in mounts)
+        {
+            if (m.Kind != MountKind.Symlink && ContainerPaths.IsAtOrUnder(path, m.Target) && (cover is null || m.Target.Length >= cover.Target.Length))
+            {
+                cover = m;
+            }
+        }
+        return cover;
     }
 
     /// <summary>

@@ -28,6 +28,15 @@ public sealed record HostFacts
     /// <summary>The text of each --env-file, keyed by the path as given.</summary>
     public IReadOnlyDictionary<string, string> EnvFiles { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The text of the --security seccomp: profile, when one was given.</summary>
+    public string? SeccompProfile { get; init; }
+
+    /// <summary>The host's terminal device on 0, 1 or 2 (/dev/pts/3), bound as a contained /dev's console; null without one.</summary>
+    public string? TerminalDevice { get; init; }
+
+    /// <summary>The running kernel's version (for a seccomp profile's minKernel).</summary>
+    public Version KernelVersion { get; init; } = new(0, 0);
+
     public PathKind KindOf(string path) => Paths.TryGetValue(path, out PathKind kind)
         ? kind
         : throw new InvalidOperationException($"host fact for {path} was not gathered (FactQueries.HostPaths misses it)");

@@ -27,10 +27,16 @@ public sealed record ImageFacts
     /// <summary>/.singularity.d/env/*.sh in the image, as container paths in lexical order.</summary>
     public IReadOnlyList<string> EnvScripts { get; init; } = [];
 
+    /// <summary>Where each of <see cref="FactQueries.ResolvedImagePaths"/> leads with symlinks followed inside the image; null when it does not exist.</summary>
+    public IReadOnlyDictionary<string, string?> Resolved { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>The kind of every image path listed by <see cref="FactQueries.ImagePaths"/>.</summary>
     public required IReadOnlyDictionary<string, PathKind> Paths { get; init; }
 
     public PathKind KindOf(string containerPath) => Paths.TryGetValue(containerPath, out PathKind kind)
         ? kind
         : throw new InvalidOperationException($"image fact for {containerPath} was not gathered (FactQueries.ImagePaths misses it)");
+
+    /// <summary>Where <paramref name="containerPath"/> leads inside the image (itself when not gathered or missing).</summary>
+    public string ResolvedPath(string containerPath) => Resolved.TryGetValue(containerPath, out string? r) && r is not null ? r : containerPath;
 }

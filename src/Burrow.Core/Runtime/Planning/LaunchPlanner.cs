@@ -17,7 +17,7 @@ public static class LaunchPlanner
         {
             CheckFinding first = errors[0];
             string more = errors.Count > 1 ? $" (and {errors.Count - 1} more: {string.Join("; ", errors.Skip(1).Select(e => e.Message))})" : "";
-            throw new BurrowException(first.Message + more, first.Hint);
+            throw new BurrowException(first.Message + more, first.Hint, first.ExitCode);
         }
         return draft with { Warnings = [.. draft.Warnings, .. warnings.Select(w => w.Message)] };
     }
@@ -27,34 +27,37 @@ public static class LaunchPlanner
     {
         ArgumentNullException.ThrowIfNull(input);
         ActionRequest request = input.Request;
-        IReadOnlyList<BindSpec> binds = BindSpec.ParseAll(request.Binds, input.Host.Cwd);
+        IReadOnlyList<BindSpec> binds = UserBinds.All(request, input.Host.Environment, input.Host.Cwd);
 
         var namespaces = new NamespacePlan
         {
             Pid = request.Pid || request.ContainAll,
             Ipc = request.Ipc || request.ContainAll,
             Net = NetworkPlanner.WantsNamespace(request),
-            Uts = request.Hostname is not null,
+            Uts = request.Uts || request.Hostname is not null,
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
         NetworkPlan? network = NetworkPlanner.Plan(request);
-        IReadOnlyList<MountStep> mounts = MountPlanner.Plan(input, binds, namespaces, network);
         RootFsPlan root = RootPlanner.Plan(input);
+        IReadOnlyList<SynthesizedFile> files = SynthesizedFiles(input, root, namespaces, network);
+        MountPlanner.Result planned = MountPlanner.Plan(input, binds, namespaces, files.Select(f => f.Target).ToHashSet(StringComparer.Ordinal));
+        (IReadOnlyList<MountStep> mounts, IReadOnlyList<string> writableWarnings) = WritableRoot.LeaveOutMissingTargets(input, planned.Mounts);
+        // A generated file a user bind replaced or hid, or that a writable image has no place for, is not generated.
+        files = files.Where(f => mounts.Any(m => m.Kind == MountKind.Generated && m.Target == f.Target)).ToArray();
 
-        PlannedEnvironment env = EnvironmentPlanner.Plan(request, input.Host, input.Identity.HomeDestination, input.Image.RootPath);
         IReadOnlyList<string> argv = ProcessPlanner.ActionArgv(request, input.Image);
-        var envVars = env.Env;
-        if (request.Action == ActionKind.Shell || (request.Action == ActionKind.Run && argv.Count > 0 && argv[0] != FactQueries.RunScript))
+        EnvironmentProgram program = EnvironmentPlanner.Plan(input);
+        bool runsShell = request.Action == ActionKind.Shell
+            || (request.Action == ActionKind.Run && request.App is null && input.Image.KindOf(FactQueries.RunScript) != PathKind.File);
+        if (runsShell)
         {
-            envVars = [.. envVars.Where(v => v.Name != "SHELL"), new EnvVar("SHELL", argv.Count > 0 ? argv[0] : FactQueries.Sh)];
+            program = program with { Initial = [.. program.Initial.Where(v => v.Name != "SHELL"), new EnvVar("SHELL", argv.Count > 0 ? argv[0] : FactQueries.Sh)] };
         }
-        int commandIndex = 0;
-        if (ProcessPlanner.CanSourceEnvScripts(input.Image) && argv.Count > 0)
-        {
-            int actionCount = argv.Count;
-            argv = ProcessPlanner.WithEnvScripts(argv, input.Image.EnvScripts, env.UserSet);
-            commandIndex = argv.Count - actionCount;
-        }
+        ProcessPlanner.Realized process = ProcessPlanner.Realize(program, argv, input.Image, input.Identity.Uid, input.Identity.Gid);
+        SeccompProfilePlan? profile = request.SeccompProfile is { } file
+            ? SeccompProfileReader.Read(file, input.Host.SeccompProfile ?? throw new InvalidOperationException($"the seccomp profile {file} was not read"),
+                input.Identity.Capabilities.Bounding, input.Host.KernelVersion)
+            : null;
 
         var draft = new LaunchPlan
         {
@@ -62,24 +65,25 @@ public static class LaunchPlanner
             Identity = input.Identity.Plan,
             Root = root,
             Mounts = mounts,
-            Files = SynthesizedFiles(input, root, network),
+            Files = files,
             Network = network,
             Hostname = request.Hostname,
             Process = new ProcessPlan
             {
-                Argv = argv,
-                Env = envVars,
+                Argv = process.Argv,
+                Env = process.Env,
                 Cwd = ContainerView.WorkingDirectory(input, mounts).Cwd,
                 Uid = input.Identity.Uid,
                 Gid = input.Identity.Gid,
                 SupplementaryGroups = input.Identity.SupplementaryGroups,
                 Capabilities = input.Identity.Capabilities,
                 NoNewPrivileges = true,
-                CommandIndex = commandIndex,
+                CommandIndex = process.CommandIndex,
                 Session = PayloadGuards.Session(input.Host),
                 SyscallFilter = PayloadGuards.Filter(namespaces),
+                SeccompProfile = profile,
             },
-            Warnings = input.Identity.Warnings,
+            Warnings = [.. input.Identity.Warnings, .. planned.Warnings, .. writableWarnings, .. process.Warnings],
         };
 
         var context = new PlanContext(input, binds, draft);
@@ -88,7 +92,7 @@ public static class LaunchPlanner
             PlanChecks.Warnings.SelectMany(c => c.Run(context)).ToArray());
     }
 
-    private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root, NetworkPlan? network)
+    private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root, NamespacePlan namespaces, NetworkPlan? network)
     {
         var files = new List<SynthesizedFile>();
         if (IdentityFiles.ShouldGenerate(input.Identity, RootPlanner.IsWritable(root)))
@@ -109,6 +113,11 @@ public static class LaunchPlanner
         if (input.Request.Hostname is { } hostname)
         {
             files.Add(new SynthesizedFile("/etc/hostname", hostname + "\n", IdentityFiles.FileMode));
+        }
+        if (input.Request.IsContained && namespaces.Net)
+        {
+            // As Apptainer: a contained container with a network of its own resolves only localhost, not the host's names.
+            files.Add(new SynthesizedFile("/etc/hosts", MountPlanner.DefaultHosts, IdentityFiles.FileMode));
         }
         return files;
     }

@@ -1,22 +1,25 @@
 namespace Burrow.Core.Runtime.Planning;
 
-/// <summary>One problem a check found: what is wrong, naming the thing, and how to fix it.</summary>
-public sealed record CheckFinding(string Check, string Message, string? Hint = null);
+/// <summary>One problem a check found: what is wrong, naming the thing, how to fix it, and the exit status it stops the launch with.</summary>
+public sealed record CheckFinding(string Check, string Message, string? Hint = null, int ExitCode = Diagnostics.ExitCodes.Failure);
 
 /// <summary>What a check looks at: the input and the plan drafted from it.</summary>
 public sealed record PlanContext(PlanInput Input, IReadOnlyList<BindSpec> Binds, LaunchPlan Draft);
 
-/// <summary>A small named validation rule (runc's validate.Validate style). Strict findings stop the launch; warnings are printed.</summary>
-public sealed record PlanCheck(string Name, Func<PlanContext, IEnumerable<(string Message, string? Hint)>> Find)
+/// <summary>
+/// A small named validation rule (runc's validate.Validate style). Strict findings stop the launch with
+/// <paramref name="ExitCode"/> (Apptainer's status for that mistake); warnings are printed.
+/// </summary>
+public sealed record PlanCheck(string Name, Func<PlanContext, IEnumerable<(string Message, string? Hint)>> Find, int ExitCode = Diagnostics.ExitCodes.Failure)
 {
-    public IEnumerable<CheckFinding> Run(PlanContext context) => Find(context).Select(f => new CheckFinding(Name, f.Message, f.Hint));
+    public IEnumerable<CheckFinding> Run(PlanContext context) => Find(context).Select(f => new CheckFinding(Name, f.Message, f.Hint, ExitCode));
 }
 
 public static class PlanChecks
 {
     public static readonly IReadOnlyList<PlanCheck> Strict =
     [
-        new("command-given", CommandGiven),
+        new("command-given", CommandGiven, Diagnostics.ExitCodes.Usage),
         new("command-not-empty", CommandNotEmpty),
         new("bind-destination-absolute", BindDestinationAbsolute),
         new("bind-destination-length", BindDestinationLength),
@@ -29,6 +32,12 @@ public static class PlanChecks
         new("writable-sandbox", WritableSandbox),
         new("overlay-directory", OverlayDirectory),
         new("overlay-one-writable", OverlayOneWritable),
+        new("writable-bind-destination", WritableBindDestination),
+        new("workdir-directory", WorkdirDirectory),
+        new("scratch-absolute", ScratchAbsolute),
+        // Apptainer's action script says these and exits 1.
+        new("app-exists", AppExists, ExitCode: 1),
+        new("app-script-exists", AppScriptExists, ExitCode: 1),
     ];
 
     public static readonly IReadOnlyList<PlanCheck> Warnings =
@@ -36,10 +45,11 @@ public static class PlanChecks
         new("identity-files-in-image", IdentityFilesInImage),
         new("home-on-host", HomeOnHost),
         new("cwd-in-container", CwdInContainer),
-        new("env-scripts-need-sh", EnvScriptsNeedSh),
         new("env-file-overridden", EnvFileOverridden),
         new("writable-tmpfs-ignored", WritableTmpfsIgnored),
         new("nested-runtime-identity", NestedRuntimeIdentity),
+        new("no-mount-known", NoMountKnown),
+        new("home-source-exists", HomeSourceExists),
     ];
 
     /// <summary>
@@ -92,8 +102,8 @@ public static class PlanChecks
             {
                 string shown = b.Destination.Length > 60 ? b.Destination[..60] + "…" : b.Destination;
                 yield return (bytes > pathMax
-                    ? $"--bind: the destination {shown} is {bytes} bytes long; Linux paths are at most {pathMax}"
-                    : $"--bind: the destination {shown} has a name of {longest} bytes; Linux names are at most {nameMax}",
+                    ? $"{b.Origin}: the destination {shown} is {bytes} bytes long; Linux paths are at most {pathMax}"
+                    : $"{b.Origin}: the destination {shown} has a name of {longest} bytes; Linux names are at most {nameMax}",
                     "give a shorter container path");
             }
         }
@@ -103,7 +113,7 @@ public static class PlanChecks
     {
         foreach (BindSpec b in c.Binds.Where(b => !b.Destination.StartsWith('/')))
         {
-            yield return ($"--bind {b.Given}: the destination '{b.Destination}' is not an absolute path",
+            yield return ($"{b.Origin} {b.Given}: the destination '{b.Destination}' is not an absolute path",
                 $"give the container path from /, e.g. --bind {b.Source}:/{b.Destination.TrimStart('.', '/')}");
         }
     }
@@ -112,7 +122,7 @@ public static class PlanChecks
     {
         foreach (BindSpec b in c.Binds.Where(b => b.Destination == "/"))
         {
-            yield return ($"--bind {b.Given}: cannot bind over the container's /", "bind into a directory, e.g. --bind " + b.Source + ":/mnt");
+            yield return ($"{b.Origin} {b.Given}: cannot bind over the container's /", "bind into a directory, e.g. --bind " + b.Source + ":/mnt");
         }
     }
 
@@ -120,7 +130,8 @@ public static class PlanChecks
     {
         foreach (BindSpec b in c.Binds.Where(b => c.Input.Host.KindOf(b.Source) == PathKind.Missing))
         {
-            yield return ($"--bind {b.Given}: the source {b.Source} does not exist on the host", "create it first or fix the path (the source is a host path)");
+            yield return ($"{b.Origin} {b.Given}: the source {b.Source} does not exist on the host",
+                "create it first or fix the path (the source is a host path; write \\, for a comma and \\: for a colon in it)");
         }
     }
 
@@ -250,7 +261,7 @@ public static class PlanChecks
     private static IEnumerable<(string, string?)> HomeOnHost(PlanContext c)
     {
         ActionRequest r = c.Input.Request;
-        if (!r.NoHome && !r.IsContained && c.Input.Host.KindOf(c.Input.Host.User.Home) != PathKind.Directory)
+        if (!r.NoHome && !r.IsContained && r.Home is null && c.Input.Host.KindOf(c.Input.Host.User.Home) != PathKind.Directory)
         {
             yield return ($"your home directory {c.Input.Host.User.Home} does not exist on the host; it is not bound", null);
         }
@@ -265,29 +276,99 @@ public static class PlanChecks
         }
     }
 
-    private static IEnumerable<(string, string?)> EnvScriptsNeedSh(PlanContext c)
-    {
-        if (c.Input.Image.EnvScripts.Count > 0 && !ProcessPlanner.CanSourceEnvScripts(c.Input.Image))
-        {
-            yield return ($"the image has environment scripts in {FactQueries.EnvScriptDir} but no {FactQueries.Sh} to source them with; they are ignored", null);
-        }
-    }
-
     /// <summary>As Apptainer: a variable both in an --env-file and in --env takes --env's value, visibly.</summary>
     private static IEnumerable<(string, string?)> EnvFileOverridden(PlanContext c)
     {
         ActionRequest r = c.Input.Request;
-        var fromOptions = r.Env.Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
-        foreach (string file in r.EnvFiles)
+        var fromOptions = EnvironmentPlanner.EnvOptionValues(r.Env).Select(e => e.Split('=', 2)[0]).ToHashSet(StringComparer.Ordinal);
+        foreach ((string file, EnvVar v) in EnvironmentPlanner.EnvFileValues(r, c.Input.Host).Where(x => fromOptions.Contains(x.Value.Name)))
         {
-            if (!c.Input.Host.EnvFiles.TryGetValue(file, out string? text))
+            yield return ($"ignored {v.Name} from --env-file {file}: --env sets it", null);
+        }
+    }
+
+    /// <summary>As Apptainer: with --writable, Burrow makes no mount point for a bind (or --home) in the image itself.</summary>
+    private static IEnumerable<(string, string?)> WritableBindDestination(PlanContext c)
+    {
+        if (!c.Input.Request.Writable)
+        {
+            yield break;
+        }
+        IReadOnlyList<MountStep> mounts = c.Draft.Mounts;
+        HomeSpec home = HomeSpec.Resolve(c.Input.Request, c.Input.Host.User, c.Input.Identity, c.Input.Host.Cwd);
+        for (int i = 0; i < mounts.Count; i++)
+        {
+            MountStep m = mounts[i];
+            bool customHome = home.Custom && m.Target == home.Destination;
+            if ((MountPlanner.IsUserBind(m) || customHome) && m.Target.StartsWith('/') && m.Target != "/"
+                && WritableRoot.WouldCreateInImage(m.Target, mounts.Take(i).ToArray(), c.Input))
             {
-                continue;
+                string what = customHome ? $"{HomeSpec.Option} {c.Input.Request.Home}" : m.Reason[MountPlanner.UserBindReason.Length..];
+                yield return ($"{what}: {m.Target} does not exist in the image, and Burrow makes no mount point in a writable image",
+                    $"create it in the sandbox first (mkdir -p {c.Input.Image.RootPath.TrimEnd('/')}{m.Target}), or leave --writable out: mount points then go to a throw-away layer");
             }
-            foreach (EnvVar v in EnvFileParser.Parse(file, text).Where(v => fromOptions.Contains(v.Name)))
-            {
-                yield return ($"ignored {v.Name} from --env-file {file}: --env sets it", null);
-            }
+        }
+    }
+
+    private static IEnumerable<(string, string?)> WorkdirDirectory(PlanContext c)
+    {
+        if (Workdir.Resolve(c.Input.Request, c.Input.Host.Cwd) is { } dir && c.Input.Host.KindOf(dir) != PathKind.Directory)
+        {
+            yield return ($"{Workdir.Option} {c.Input.Request.Workdir}: {dir} {(c.Input.Host.KindOf(dir) == PathKind.Missing ? "does not exist" : "is not a directory")}",
+                $"create it first (mkdir -p {dir}); Burrow makes tmp, var_tmp, home and scratch in it");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> ScratchAbsolute(PlanContext c)
+    {
+        foreach (string dir in Workdir.ScratchDirectories(c.Input.Request).Where(d => !d.StartsWith('/') || d == "/"))
+        {
+            yield return ($"{Workdir.ScratchOption} {dir}: {(dir == "/" ? "cannot be the container's /" : "not an absolute path")}", "give a container directory from /, e.g. --scratch /scratch");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> AppExists(PlanContext c)
+    {
+        if (c.Input.Request.App is not { } app)
+        {
+            yield break;
+        }
+        if (!ScifApp.IsValidName(app))
+        {
+            yield return ($"--app {app}: not a valid app name", "an app is a directory of /scif/apps: a name without '/'");
+        }
+        else if (c.Input.Image.KindOf(ScifApp.Root(app)) != PathKind.Directory)
+        {
+            yield return ($"--app {app}: the image has no SCIF app {app} ({ScifApp.Root(app)} does not exist)", "list the image's apps with: burrow inspect --list-apps IMAGE");
+        }
+    }
+
+    private static IEnumerable<(string, string?)> AppScriptExists(PlanContext c)
+    {
+        ActionRequest r = c.Input.Request;
+        if (r.App is { } app && ScifApp.IsValidName(app) && c.Input.Image.KindOf(ScifApp.Root(app)) == PathKind.Directory && c.Draft.Process.Argv.Count == 0)
+        {
+            yield return r.Action == ActionKind.Test
+                ? ($"no test for the SCIF app {app}: {ScifApp.Test(app)} does not exist", "the definition's %apptest section makes it")
+                : ($"no runscript for the SCIF app {app}: {ScifApp.Runscript(app)} does not exist", "the definition's %apprun section makes it; or run a command with burrow exec --app " + app);
+        }
+    }
+
+    private static IEnumerable<(string, string?)> NoMountKnown(PlanContext c)
+    {
+        foreach (string unknown in NoMountSet.Parse(c.Input.Request.NoMount).Unknown)
+        {
+            yield return ($"{NoMountSet.Option}: ignoring unknown mount type '{unknown}' (known: proc, sys, dev, devpts, home, tmp, hostfs, cwd, bind-paths, or a path)", null);
+        }
+    }
+
+    private static IEnumerable<(string, string?)> HomeSourceExists(PlanContext c)
+    {
+        ActionRequest r = c.Input.Request;
+        HomeSpec home = HomeSpec.Resolve(r, c.Input.Host.User, c.Input.Identity, c.Input.Host.Cwd);
+        if (home.Custom && !r.NoHome && c.Input.Host.KindOf(home.Source) != PathKind.Directory)
+        {
+            yield return ($"{HomeSpec.Option} {r.Home}: {home.Source} is not a directory on the host; the container gets an empty home at {home.Destination}", null);
         }
     }
 }

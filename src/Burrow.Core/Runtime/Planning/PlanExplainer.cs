@@ -53,7 +53,8 @@ public static class PlanExplainer
         s.AppendLine(n.Pid ? $"  pid    new     --pid/--containall; {(n.Init ? "a tiny init is PID 1 (reaps, forwards signals)" : "the payload is PID 1 (--no-init)")}"
                            : "  pid    host's  default (--pid for a new one)");
         s.AppendLine(n.Ipc ? "  ipc    new     --ipc/--containall" : "  ipc    host's  default (--ipc for a new one)");
-        s.AppendLine(n.Uts ? $"  uts    new     --hostname {plan.Hostname}" : "  uts    host's  default (--hostname for a new one)");
+        s.AppendLine(n.Uts ? (plan.Hostname is { } name ? $"  uts    new     --hostname {name}" : "  uts    new     --uts: the host's name, changeable inside")
+                           : "  uts    host's  default (--uts or --hostname for a new one)");
         s.AppendLine(!n.Net ? "  net    host's  default (--net for a namespace of its own)"
             : plan.Network is { } net ? $"  net    new     {NetworkHelperName(net.Helper)}: outbound access from the host, by an unprivileged helper"
             : "  net    new     --network none: only lo, up");
@@ -133,9 +134,18 @@ public static class PlanExplainer
         for (int i = 0; i < mounts.Count; i++)
         {
             MountStep m = mounts[i];
-            string what = m.Kind == MountKind.Bind ? $"bind   {m.Source} -> {m.Target}" : $"{m.Kind.ToString().ToLowerInvariant(),-6} {m.Target}";
-            string extra = (m.Data is null ? "" : " " + m.Data) + (m.TargetKind == TargetKind.File ? " file" : "") + (m.Optional ? " optional" : "");
-            s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {i + 1,2}. {what}  [{Flags(m.Flags)}{extra}]"));
+            string what = m.Kind switch
+            {
+                MountKind.Bind => $"bind   {m.Source} -> {m.Target}",
+                MountKind.Symlink => $"link   {m.Target} -> {m.Source}",
+                MountKind.Generated => $"file   {m.Target}",
+                _ => $"{m.Kind.ToString().ToLowerInvariant(),-6} {m.Target}",
+            };
+            string extra = (m.Data is null ? "" : " " + m.Data) + (m.TargetKind == TargetKind.File && m.Kind != MountKind.Generated ? " file" : "")
+                + (m.Optional ? " optional" : "")
+                + (m.MakeSource is int mode ? " made " + Convert.ToString(mode, 8) : "") + (m.ContainerOwned ? " container's" : "");
+            string flags = m.Kind == MountKind.Symlink ? "" : $"  [{Flags(m.Flags)}{extra}]";
+            s.AppendLine(string.Create(CultureInfo.InvariantCulture, $"  {i + 1,2}. {what}{flags}"));
             if (m.Reason.Length > 0)
             {
                 s.AppendLine("      " + m.Reason);
@@ -167,6 +177,7 @@ public static class PlanExplainer
         "/etc/passwd" => "the image's, with your line rewritten or appended",
         "/etc/group" => "the image's, with a line for each of your groups",
         "/etc/hostname" => "--hostname",
+        "/etc/hosts" => "localhost only (--contain with a network of its own)",
         _ => "generated",
     };
 
@@ -201,7 +212,7 @@ public static class PlanExplainer
             : "  monitor  its own session and process group; the payload finds it as its parent, so the filter refuses what could stop it");
         if (p.SyscallFilter.Count == 0)
         {
-            s.AppendLine("  seccomp  none");
+            s.AppendLine("  seccomp  none of Burrow's own");
         }
         else
         {
@@ -213,7 +224,44 @@ public static class PlanExplainer
                 s.AppendLine($"    {r.Syscall}({args}) -> {errno}: {r.Reason}");
             }
         }
+        if (p.SeccompProfile is { } profile)
+        {
+            s.AppendLine($"  seccomp  and, on top, the profile {profile.File} (--security seccomp:): the stricter answer wins");
+            s.AppendLine("           default " + Describe(profile.DefaultAction)
+                + (profile.Architectures.Count > 0 ? "; architectures " + string.Join(", ", profile.Architectures) : "; the native architecture and its compatibility ABIs"));
+            foreach (SeccompProfileRule r in profile.Rules)
+            {
+                string args = r.Arguments.Count == 0 ? "" : " if " + string.Join(" and ", r.Arguments.Select(Describe));
+                s.AppendLine($"           {r.Entry}: {string.Join(",", r.Names)} -> {Describe(r.Action)}{args}");
+            }
+        }
         s.AppendLine();
+    }
+
+    private static string Describe(SeccompAction a) => a.Kind switch
+    {
+        SeccompActionKind.Errno => "errno " + a.Value.ToString(CultureInfo.InvariantCulture),
+        SeccompActionKind.Trace => "trace " + a.Value.ToString(CultureInfo.InvariantCulture),
+        SeccompActionKind.KillThread => "kill (the thread)",
+        SeccompActionKind.KillProcess => "kill the process",
+        var k => k.ToString().ToLowerInvariant(),
+    };
+
+    private static string Describe(SeccompArgument a)
+    {
+        string op = a.Op switch
+        {
+            SeccompComparison.NotEqual => "!=",
+            SeccompComparison.Less => "<",
+            SeccompComparison.LessOrEqual => "<=",
+            SeccompComparison.Equal => "==",
+            SeccompComparison.GreaterOrEqual => ">=",
+            SeccompComparison.Greater => ">",
+            _ => "&",
+        };
+        return a.Op == SeccompComparison.MaskedEqual
+            ? string.Create(CultureInfo.InvariantCulture, $"arg{a.Index} & 0x{a.Value:x} == 0x{a.ValueTwo:x}")
+            : string.Create(CultureInfo.InvariantCulture, $"arg{a.Index} {op} 0x{a.Value:x}");
     }
 
     private static string ShellWord(string word) =>

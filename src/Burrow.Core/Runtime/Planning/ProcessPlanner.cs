@@ -1,20 +1,20 @@
-using System.Text;
-
 namespace Burrow.Core.Runtime.Planning;
 
-/// <summary>The payload's argv for exec, run and shell, wrapped to source the image's env scripts when it has any.</summary>
+/// <summary>The payload's argv and environment for exec, run, shell and test.</summary>
 public static class ProcessPlanner
 {
-    /// <summary>argv[0] of the env-script wrapper, so that it shows up recognisably in ps.</summary>
+    /// <summary>argv[0] of the environment wrapper, so that it shows up recognisably in ps.</summary>
     public const string WrapperName = "burrow-env";
 
-    /// <summary>The argv the user's action means, before any wrapping.</summary>
+    /// <summary>The argv the user's action means, before any wrapping; empty when --app names something the image lacks (a check says so).</summary>
     public static IReadOnlyList<string> ActionArgv(ActionRequest request, ImageFacts image) => request.Action switch
     {
         ActionKind.Exec => request.Arguments,
+        ActionKind.Run when request.App is { } app => AppScript(ScifApp.Runscript(app), app, request, image),
         ActionKind.Run when image.KindOf(FactQueries.RunScript) == PathKind.File => [FactQueries.RunScript, .. request.Arguments],
         ActionKind.Run => [.. ShellArgv(request, image), .. request.Arguments],
         ActionKind.Shell => ShellArgv(request, image),
+        ActionKind.Test when request.App is { } app => AppScript(ScifApp.Test(app), app, request, image),
         ActionKind.Test => [FactQueries.TestScript, .. request.Arguments],
         ActionKind.Start when image.KindOf(FactQueries.StartScript) == PathKind.File => [FactQueries.StartScript, .. request.Arguments],
         ActionKind.Start when image.KindOf(FactQueries.RunScript) == PathKind.File => [FactQueries.RunScript, .. request.Arguments],
@@ -22,40 +22,49 @@ public static class ProcessPlanner
         _ => throw new ArgumentOutOfRangeException(nameof(request), request.Action, "unknown action"),
     };
 
+    private static IReadOnlyList<string> AppScript(string script, string app, ActionRequest request, ImageFacts image) =>
+        ScifApp.IsValidName(app) && image.KindOf(script) == PathKind.File ? [script, .. request.Arguments] : [];
+
     /// <summary>--shell if given, else bash without rc files if the image has it, else /bin/sh.</summary>
     public static IReadOnlyList<string> ShellArgv(ActionRequest request, ImageFacts image) =>
         request.Shell is { Length: > 0 } shell ? [shell]
         : image.KindOf(FactQueries.Bash) == PathKind.File ? [FactQueries.Bash, "--norc"]
         : [FactQueries.Sh];
 
-    /// <summary>True when the env scripts can be sourced: there are some, and a /bin/sh to source them with.</summary>
-    public static bool CanSourceEnvScripts(ImageFacts image) =>
-        image.EnvScripts.Count > 0 && image.KindOf(FactQueries.Sh) == PathKind.File;
+    /// <summary>True when the image has a /bin/sh to run the environment program with.</summary>
+    public static bool HasShell(ImageFacts image) => image.KindOf(FactQueries.Sh) == PathKind.File;
+
+    /// <summary>The process's argv, environment and the index of the user's command in argv.</summary>
+    public sealed record Realized(IReadOnlyList<string> Argv, IReadOnlyList<EnvVar> Env, int CommandIndex, IReadOnlyList<string> Warnings);
 
     /// <summary>
-    /// Wraps argv in <c>/bin/sh -c SCRIPT burrow-env ARGV…</c>: source each env script in order, then set the
-    /// user's own variables again (they win over the image's, as in Apptainer), then exec the payload.
+    /// Carries the environment program out: by the planner itself when it can (no process added to the launch), else by
+    /// <c>/bin/sh -c SCRIPT burrow-env ARGV…</c>, which runs the steps and execs the command. Without a /bin/sh in the
+    /// image, scripts are skipped and values only a shell could evaluate stay as written, each with a warning.
     /// </summary>
-    public static IReadOnlyList<string> WithEnvScripts(IReadOnlyList<string> argv, IReadOnlyList<string> scripts, IReadOnlyList<EnvVar> userSet)
+    public static Realized Realize(EnvironmentProgram program, IReadOnlyList<string> argv, ImageFacts image, uint uid, uint gid)
     {
-        var script = new StringBuilder();
-        // An env script that runs exit (or fails under set -e) ends the wrapper before the command: say which one, and how.
-        script.Append("trap 'printf \"ERROR:   the image'\\''s environment script %s ended the container (exit status %s) before the command ran\\n\" \"$burrow_env_script\" \"$?\" >&2' EXIT\n");
-        foreach (string path in scripts)
+        Func<string, string?> shellVariables = name => name switch
         {
-            script.Append("burrow_env_script=").Append(Quote(path)).Append("; . ").Append(Quote(path)).Append('\n');
-        }
-        script.Append("trap - EXIT\n");
-        foreach (EnvVar v in userSet)
+            "UID" or "EUID" => uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "GID" => gid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => null,
+        };
+        if (argv.Count > 0 && HasShell(image) && program.NeedsShell(shellVariables))
         {
-            script.Append("export ").Append(v.Name).Append('=').Append(Quote(v.Value)).Append('\n');
+            return new Realized([FactQueries.Sh, "-c", program.Script(uid, gid), WrapperName, .. argv], program.Initial, 4, []);
         }
-        // The shell's own "not found" would not say where; keep Burrow's message and exit status 127.
-        script.Append("command -v -- \"$1\" >/dev/null 2>&1 || { printf 'ERROR:   command not found in the container: %s\\n' \"$1\" >&2; exit 127; }\n");
-        script.Append("exec \"$@\"\n");
-        return [FactQueries.Sh, "-c", script.ToString(), WrapperName, .. argv];
+        var warnings = new List<string>();
+        if (program.Steps.Any(s => s is SourceScript))
+        {
+            warnings.Add($"the image has environment scripts ({string.Join(", ", program.Steps.OfType<SourceScript>().Select(s => s.Path))}) "
+                + $"but no {FactQueries.Sh} to source them with; they are ignored");
+        }
+        IReadOnlyList<EnvVar> env = program.Evaluate(shellVariables,
+            name => warnings.Add($"the value of {name} is kept as written: evaluating it needs a shell, and the image has no {FactQueries.Sh}"));
+        return new Realized(argv, env, 0, warnings);
     }
 
     /// <summary>Single-quotes a value for sh.</summary>
-    public static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+    public static string Quote(string value) => EnvironmentProgram.Quote(value);
 }

@@ -31,17 +31,27 @@ internal sealed class MountExecutor
     {
         try
         {
+            if (step.Kind == MountKind.Symlink)
+            {
+                MakeSymlink(step);
+                return;
+            }
+            if (step.Kind == MountKind.Bind && step.MakeSource is int mode && step.Source is { } source)
+            {
+                MakeSource(source, mode);
+            }
             using SafeFileHandle mount = Build(step, out CreateKind targetKind);
             ulong id = FileStatus.MountId(mount, step.Target);
             using SafeFileHandle target = _root.OpenMountTarget(step.Target, targetKind, (dir, at) => RefuseHostDirectory(dir, at, step.Target));
-            CheckTargetKind(target, targetKind, step.Target, Describe(step), step.Reason.StartsWith("user bind", StringComparison.Ordinal));
+            CheckTargetKind(target, targetKind, step.Target, Describe(step), MountPlanner.IsUserBind(step));
             Mounts.Attach(mount, target, step.Target);
-            if (step.Kind == MountKind.Bind)
+            if (step.Kind == MountKind.Bind && !step.ContainerOwned)
             {
                 _hostBinds[id] = step;
             }
             else
             {
+                // A file system the stage made, or a --workdir directory that holds the container's own files.
                 _containerMounts.Add(id);
             }
         }
@@ -60,6 +70,30 @@ internal sealed class MountExecutor
                     "a symlink on the destination's path climbs out of the container root; bind to a path without it");
             }
             throw e as BurrowException ?? new BurrowException($"cannot perform {what}: {reason}", Hint(step, (LinuxException)e));
+        }
+    }
+
+    /// <summary>A link in a file system the stage mounted (/dev's tmpfs): never in the image or a host directory.</summary>
+    private void MakeSymlink(MountStep step)
+    {
+        string text = step.Source ?? throw new BurrowException($"the plan's link {step.Target} has no target");
+        _root.CreateSymlink(step.Target, text, (dir, at) => RefuseHostDirectory(dir, at, step.Target), allowExisting: true);
+    }
+
+    /// <summary>
+    /// A --workdir directory the container uses (tmp, var_tmp, home, scratch/…): made with its mode when missing, with any
+    /// missing parents below the work directory, which the planner checked exists.
+    /// </summary>
+    private static void MakeSource(string source, int mode)
+    {
+        var missing = new Stack<string>();
+        for (string? dir = source; dir is { Length: > 1 } && FileStatus.OfPath(dir) is null; dir = Path.GetDirectoryName(dir))
+        {
+            missing.Push(dir);
+        }
+        while (missing.TryPop(out string? dir))
+        {
+            FileSystem.MakeDirectory(dir, mode);
         }
     }
 

@@ -40,6 +40,48 @@ internal static class PayloadFilter
         }
     }
 
+    /// <summary>
+    /// The user's OCI profile as a second program. Its system call names are resolved by libseccomp here; names it
+    /// does not know on this machine are skipped, as runc does (profiles cover every kernel and architecture).
+    /// </summary>
+    public static byte[] CompileProfile(SeccompProfilePlan profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var rules = new List<SyscallProfileRule>();
+        foreach (SeccompProfileRule rule in profile.Rules)
+        {
+            uint action = Action(rule.Action);
+            SyscallCondition[] conditions = rule.Arguments.Select(a => new SyscallCondition(a.Index, (int)a.Op + 1, a.Value, a.ValueTwo)).ToArray();
+            foreach (string name in rule.Names)
+            {
+                rules.Add(new SyscallProfileRule(name, action, conditions, rule.Entry));
+            }
+        }
+        try
+        {
+            return SyscallFilter.CompileProfile(Action(profile.DefaultAction), profile.Architectures, rules,
+                skipped => Log.Verbose($"seccomp profile {profile.File}: {skipped} is not a system call libseccomp knows on this machine; skipped"));
+        }
+        catch (LinuxException e)
+        {
+            throw new BurrowException($"cannot build the seccomp filter of the profile {profile.File}: {e.Message}",
+                "check the profile's entry named in the message; Burrow needs libseccomp (Debian package libseccomp2)");
+        }
+    }
+
+    /// <summary>libseccomp's action value (SCMP_ACT_*).</summary>
+    private static uint Action(SeccompAction a) => a.Kind switch
+    {
+        SeccompActionKind.KillThread => SyscallFilter.ActionKillThread,
+        SeccompActionKind.KillProcess => SyscallFilter.ActionKillProcess,
+        SeccompActionKind.Trap => SyscallFilter.ActionTrap,
+        SeccompActionKind.Errno => SyscallFilter.ActionErrno((ushort)Math.Min(a.Value, 0xffff)),
+        SeccompActionKind.Trace => SyscallFilter.ActionTrace((ushort)Math.Min(a.Value, 0xffff)),
+        SeccompActionKind.Log => SyscallFilter.ActionLog,
+        SeccompActionKind.Allow => SyscallFilter.ActionAllow,
+        _ => throw new BurrowException($"unknown seccomp action {a.Kind}"),
+    };
+
     public static void Install(byte[] program)
     {
         try

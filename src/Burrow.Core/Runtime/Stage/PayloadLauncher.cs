@@ -13,8 +13,9 @@ internal static class PayloadLauncher
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     /// <param name="filter">The compiled seccomp program (null: none planned).</param>
+    /// <param name="profile">The user's compiled seccomp profile (null: none), installed last, right before execve.</param>
     /// <param name="beforeExec">Tells the engine that the set-up is done and the payload starts now.</param>
-    public static void Exec(ProcessPlan process, IdentityPlan identity, int lastCap, byte[]? filter, Action beforeExec)
+    public static void Exec(ProcessPlan process, IdentityPlan identity, int lastCap, byte[]? filter, byte[]? profile, Action beforeExec)
     {
         if (process.Argv.Count == 0)
         {
@@ -83,6 +84,12 @@ internal static class PayloadLauncher
             ? [command]
             : path.Split(':').Select(d => (d.Length == 0 ? "." : d) + "/" + command);
         beforeExec();
+        if (profile is not null)
+        {
+            // Last of all, so that the stage's own calls (the message just sent included) are not the profile's business:
+            // it judges the payload, from its execve on. The kernel applies it on top of Burrow's filter.
+            PayloadFilter.Install(profile);
+        }
         int firstError = 0;
         string? failed = null;
         foreach (string candidate in candidates)

@@ -93,6 +93,7 @@ public static class StageRunner
         int lastCap = ProcessSecurity.LastCapability();
         // Compiled now, while the root is the host's: libseccomp must never be loaded from the image.
         byte[]? filter = PayloadFilter.Compile(plan.Process.SyscallFilter ?? []);
+        byte[]? profile = plan.Process.SeccompProfile is { } p ? PayloadFilter.CompileProfile(p) : null;
         Timing.Mark("stage: seccomp filter compiled");
         Mounts.MakeAllPrivate();
 
@@ -100,15 +101,31 @@ public static class StageRunner
         using RootDirectory root = RootBuilder.Build(plan.Root, session, MountPoints(plan), handToEngine);
         Timing.Mark("stage: session and root");
         var mounter = new MountExecutor(root);
+        IReadOnlyList<SynthesizedFile> files = plan.Files ?? [];
+        var placed = new bool[files.Count];
         foreach (MountStep step in plan.Mounts ?? [])
         {
-            mounter.Perform(step);
+            if (step.Kind != MountKind.Generated)
+            {
+                mounter.Perform(step);
+                continue;
+            }
+            int i = files.ToList().FindIndex(f => f.Target == step.Target);
+            if (i < 0 || placed[i])
+            {
+                throw new BurrowException($"the plan places the generated file {step.Target}, but has {(i < 0 ? "no such file" : "placed it already")}");
+            }
+            mounter.BindSynthesized(files[i], session.WriteFile(i, files[i]));
+            placed[i] = true;
         }
         Timing.Mark("stage: mounts");
-        IReadOnlyList<SynthesizedFile> files = plan.Files ?? [];
+        // A plan that does not place its files in the mount order (one written by hand) gets them last.
         for (int i = 0; i < files.Count; i++)
         {
-            mounter.BindSynthesized(files[i], session.WriteFile(i, files[i]));
+            if (!placed[i])
+            {
+                mounter.BindSynthesized(files[i], session.WriteFile(i, files[i]));
+            }
         }
         if (plan.Hostname is { Length: > 0 } hostname)
         {
@@ -128,14 +145,14 @@ public static class StageRunner
         }
         Mounts.PivotRoot(root.Handle, "the container root");
         Timing.Mark("stage: files, pivot_root");
-        PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap, filter,
+        PayloadLauncher.Exec(plan.Process, plan.Identity, lastCap, filter, profile,
             () => FileDescriptors.SendPacket(sync, StarterProtocol.PayloadStarting));
     }
 
     private static List<(string, CreateKind)> MountPoints(LaunchPlan plan)
     {
         var points = new List<(string, CreateKind)>();
-        foreach (MountStep m in plan.Mounts ?? [])
+        foreach (MountStep m in (plan.Mounts ?? []).Where(m => m.Kind != MountKind.Symlink))
         {
             bool file = m.Kind == MountKind.Bind && m.Source is not null
                 ? FileStatus.OfPath(m.Source) is { Kind: not FileKind.Directory and not FileKind.Unknown }

@@ -12,17 +12,8 @@ public static class HostFactsReader
 
     public static HostFacts Read(ActionRequest request, HostUser user, IdentityDecision identity)
     {
+        ArgumentNullException.ThrowIfNull(request);
         string cwd = CurrentDirectory();
-        var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
-        foreach (string path in FactQueries.HostPaths(request, user, cwd, identity))
-        {
-            paths[path] = KindOf(path);
-        }
-        var envFiles = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string file in request.EnvFiles)
-        {
-            envFiles[file] = ReadEnvFile(file);
-        }
         var environment = new List<EnvVar>();
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
@@ -30,10 +21,27 @@ public static class HostFactsReader
         }
         // GetEnvironmentVariables has no order; sort so that plans (and --explain) are reproducible.
         environment.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
+        foreach (string path in FactQueries.HostPaths(request, user, cwd, identity, environment))
+        {
+            paths[path] = KindOf(path);
+        }
+        var envFiles = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string file in request.EnvFiles)
+        {
+            envFiles[file] = ReadUserFile(file, "--env-file", MaxEnvFileBytes, "give the path of a file of NAME=value lines");
+        }
+        string? profile = request.SeccompProfile is { } p
+            ? ReadUserFile(p, SeccompProfileReader.Option.TrimEnd(':'), SeccompProfileReader.MaxBytes, "give the path of an OCI seccomp profile (JSON)")
+            : null;
+        IReadOnlyList<int> terminals = ProcessSecurity.Terminals(0, 1, 2);
         return new HostFacts
         {
             User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles,
-            TerminalFds = ProcessSecurity.Terminals(0, 1, 2),
+            TerminalFds = terminals,
+            TerminalDevice = request.IsContained && terminals.Count > 0 ? TerminalDevice(terminals[0]) : null,
+            SeccompProfile = profile,
+            KernelVersion = Environment.OSVersion.Version,
             UnprivilegedPortStart = request.Publish.Count > 0 ? UnprivilegedPortStart() : 1024,
         };
     }
@@ -48,6 +56,20 @@ public static class HostFactsReader
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return 1024;
+        }
+    }
+
+    /// <summary>The device a terminal descriptor is open on (/dev/pts/3), or null when it cannot be told.</summary>
+    private static string? TerminalDevice(int fd)
+    {
+        try
+        {
+            return new FileInfo("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture)).LinkTarget is { } target
+                && target.StartsWith("/dev/", StringComparison.Ordinal) && KindOf(target) == PathKind.Other ? target : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 
@@ -72,7 +94,7 @@ public static class HostFactsReader
         }
     }
 
-    private static string CurrentDirectory()
+    public static string CurrentDirectory()
     {
         try
         {
@@ -84,33 +106,34 @@ public static class HostFactsReader
         }
     }
 
-    private static string ReadEnvFile(string file)
+    /// <summary>A file the user named on the command line: a regular file, at most <paramref name="max"/> bytes, read as text.</summary>
+    private static string ReadUserFile(string file, string option, int max, string hint)
     {
-        // Said for what it is: a directory, a FIFO (which would block the read) or /dev/zero is not an env file.
-        switch (Files.UserPath.Stat(file, "--env-file", allowMissing: true))
+        // Said for what it is: a directory, a FIFO (which would block the read) or /dev/zero is not such a file.
+        switch (Files.UserPath.Stat(file, option, allowMissing: true))
         {
             case null:
-                throw new BurrowException($"--env-file {file}: no such file", "give the path of a file of NAME=value lines");
+                throw new BurrowException($"{option} {file}: no such file", hint);
             case { Kind: not FileKind.Regular } st:
-                throw new BurrowException($"--env-file {file}: it is {st.Kind.Describe()}, not a regular file", "give the path of a file of NAME=value lines");
+                throw new BurrowException($"{option} {file}: it is {st.Kind.Describe()}, not a regular file", hint);
         }
         try
         {
             using Microsoft.Win32.SafeHandles.SafeFileHandle fd = RegularFile.Open(file);
-            return System.Text.Encoding.UTF8.GetString(FileDescriptors.ReadAll(fd, MaxEnvFileBytes, file));
+            return System.Text.Encoding.UTF8.GetString(FileDescriptors.ReadAll(fd, max, file));
         }
         catch (InvalidDataException)
         {
-            throw new BurrowException($"--env-file {file}: larger than {MaxEnvFileBytes} bytes", "an env file holds NAME=value lines");
+            throw new BurrowException($"{option} {file}: larger than {max} bytes", hint);
         }
         catch (NotRegularFileException e)
         {
-            throw new BurrowException($"--env-file {file}: it is {e.Kind.Describe()}, not a regular file", "give the path of a file of NAME=value lines");
+            throw new BurrowException($"{option} {file}: it is {e.Kind.Describe()}, not a regular file", hint);
         }
         catch (LinuxException e)
         {
-            throw new BurrowException($"--env-file {file}: {(e.Errno == Errno.EACCES ? "permission denied" : e.Reason)}",
-                e.Errno == Errno.EACCES ? "make it readable by you" : "give the path of a file of NAME=value lines", inner: e);
+            throw new BurrowException($"{option} {file}: {(e.Errno == Errno.EACCES ? "permission denied" : e.Reason)}",
+                e.Errno == Errno.EACCES ? "make it readable by you" : hint, inner: e);
         }
     }
 }

@@ -14,4 +14,10 @@ public interface IImageRootReader
 
     /// <summary>Names of the regular files directly in a directory (empty if it is missing).</summary>
     IReadOnlyList<string> ListFiles(string containerDirectory);
+
+    /// <summary>Names of the directories directly in a directory, links to directories included (empty if it is missing).</summary>
+    IReadOnlyList<string> ListDirectories(string containerDirectory);
+
+    /// <summary>Where the path leads with every symlink followed inside the image (/var/tmp → /tmp), or null if it does not exist.</summary>
+    string? Resolve(string containerPath);
 }

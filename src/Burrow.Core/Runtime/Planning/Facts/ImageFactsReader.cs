@@ -9,13 +9,20 @@ public static class ImageFactsReader
     /// <summary>passwd and group files larger than this are refused rather than copied into the plan.</summary>
     public const int MaxAccountFileBytes = 4 << 20;
 
-    public static ImageFacts Read(OpenedImage image, ActionRequest request, string hostCwd, IdentityDecision identity)
+    public static ImageFacts Read(OpenedImage image, ActionRequest request, HostFacts host, IdentityDecision identity)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(host);
         IImageRootReader reader = image.Reader;
         var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
-        foreach (string path in FactQueries.ImagePaths(request, hostCwd, identity))
+        foreach (string path in FactQueries.ImagePaths(request, host.Cwd, identity, host.Environment))
         {
             paths[path] = reader.KindOf(path);
+        }
+        var resolved = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (string path in FactQueries.ResolvedImagePaths)
+        {
+            resolved[path] = reader.Resolve(path);
         }
         string envDir = FactQueries.EnvScriptDir;
         return new ImageFacts
@@ -29,6 +36,7 @@ public static class ImageFactsReader
             Group = reader.ReadText("/etc/group", MaxAccountFileBytes),
             EnvScripts = reader.ListFiles(envDir).Where(n => n.EndsWith(".sh", StringComparison.Ordinal)).Select(n => envDir + "/" + n).ToArray(),
             Paths = paths,
+            Resolved = resolved,
         };
     }
 }

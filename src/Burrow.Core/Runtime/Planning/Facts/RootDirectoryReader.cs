@@ -54,7 +54,11 @@ public sealed class RootDirectoryReader : IImageRootReader, IDisposable
         ? $"{bytes >> 20} MiB ({bytes} bytes)"
         : $"{bytes} bytes";
 
-    public IReadOnlyList<string> ListFiles(string containerDirectory)
+    public IReadOnlyList<string> ListFiles(string containerDirectory) => List(containerDirectory, PathKind.File);
+
+    public IReadOnlyList<string> ListDirectories(string containerDirectory) => List(containerDirectory, PathKind.Directory);
+
+    private string[] List(string containerDirectory, PathKind kind)
     {
         if (KindOf(containerDirectory) != PathKind.Directory)
         {
@@ -69,11 +73,24 @@ public sealed class RootDirectoryReader : IImageRootReader, IDisposable
             return Directory.EnumerateFileSystemEntries(dirPath)
                 .Select(Path.GetFileName)
                 .OfType<string>()
-                .Where(name => KindOf(prefix + name) == PathKind.File)
+                .Where(name => KindOf(prefix + name) == kind)
                 .Order(StringComparer.Ordinal)
                 .ToArray();
         });
     }
+
+    public string? Resolve(string containerPath) => Guard(containerPath, () =>
+    {
+        try
+        {
+            (string existing, IReadOnlyList<string> missing) = _root.ResolveExisting(containerPath);
+            return missing.Count == 0 ? existing : null;
+        }
+        catch (LinuxException)
+        {
+            return null; // a loop, a link out of the root, a file on the way: it leads nowhere a mount could go
+        }
+    });
 
     public void Dispose() => _root.Dispose();
 

@@ -22,7 +22,7 @@ public sealed class SquashfsRootReader : IImageRootReader
         _image = image;
     }
 
-    public PathKind KindOf(string containerPath) => Guard(containerPath, () => Resolve(containerPath) switch
+    public PathKind KindOf(string containerPath) => Guard(containerPath, () => ResolveInode(containerPath) switch
     {
         null => PathKind.Missing,
         { IsDirectory: true } => PathKind.Directory,
@@ -32,7 +32,7 @@ public sealed class SquashfsRootReader : IImageRootReader
 
     public string? ReadText(string containerPath, int maxBytes) => Guard(containerPath, () =>
     {
-        SquashfsInode? file = Resolve(containerPath);
+        SquashfsInode? file = ResolveInode(containerPath);
         if (file is not { IsRegularFile: true })
         {
             return null;
@@ -47,22 +47,34 @@ public sealed class SquashfsRootReader : IImageRootReader
         return Encoding.UTF8.GetString(bytes, 0, n);
     });
 
-    public IReadOnlyList<string> ListFiles(string containerDirectory) => Guard(containerDirectory, () =>
+    public IReadOnlyList<string> ListFiles(string containerDirectory) => List(containerDirectory, directories: false);
+
+    public IReadOnlyList<string> ListDirectories(string containerDirectory) => List(containerDirectory, directories: true);
+
+    private IReadOnlyList<string> List(string containerDirectory, bool directories) => Guard(containerDirectory, () =>
     {
-        if (Resolve(containerDirectory) is not { IsDirectory: true } directory)
+        if (ResolveInode(containerDirectory) is not { IsDirectory: true } directory)
         {
             return (IReadOnlyList<string>)[];
         }
         string prefix = containerDirectory.TrimEnd('/') + "/";
         return _image.ReadDirectory(directory)
             .Select(e => e.NameString)
-            .Where(name => Resolve(prefix + name) is { IsRegularFile: true })
+            .Where(name => ResolveInode(prefix + name) is { } inode && (directories ? inode.IsDirectory : inode.IsRegularFile))
             .Order(StringComparer.Ordinal)
             .ToArray();
     });
 
+    public string? Resolve(string containerPath) => Guard(containerPath, () =>
+    {
+        var names = new List<string>();
+        return ResolveInode(containerPath, names) is null ? null : "/" + string.Join('/', names);
+    });
+
     /// <summary>The inode the path names with every symlink followed inside the image, or null if it does not exist.</summary>
-    public SquashfsInode? Resolve(string containerPath)
+    public SquashfsInode? ResolveInode(string containerPath) => ResolveInode(containerPath, null);
+
+    private SquashfsInode? ResolveInode(string containerPath, List<string>? names)
     {
         var ancestors = new List<SquashfsInode> { _image.Root };
         var pending = new Stack<string>();
@@ -79,6 +91,7 @@ public sealed class SquashfsRootReader : IImageRootReader
                 if (ancestors.Count > 1)
                 {
                     ancestors.RemoveAt(ancestors.Count - 1);
+                    names?.RemoveAt(names.Count - 1);
                 }
                 continue;
             }
@@ -102,11 +115,13 @@ public sealed class SquashfsRootReader : IImageRootReader
                 if (target.StartsWith('/'))
                 {
                     ancestors.RemoveRange(1, ancestors.Count - 1);
+                    names?.Clear();
                 }
                 Push(pending, target);
                 continue;
             }
             ancestors.Add(child);
+            names?.Add(name);
         }
         return ancestors[^1];
     }
