@@ -174,7 +174,7 @@ public static class BadInputCases
         F("build through a planted symlink", "it is a symbolic link", "build", "--force", "{S}/planted.sif", "{DA}"),
         F("build a definition file", "definition file", "build", "{S}/out.sif", "{S}/notasif.txt"),
         F("build a .def", "definition file", "build", "{S}/out.sif", "{S}/image.def"),
-        F("build from nothing", "is not an image source", "build", "{S}/out.sif", "nothing-here"),
+        F("build from nothing", "build source nothing-here does not exist", "build", "{S}/out.sif", "nothing-here"),
         F("build --sandbox over a file", "is a regular file", "build", "--sandbox", "{S}/notasif.txt", "{DA}"),
         F("build --sandbox over a non-empty directory", "sandbox directory already exists", "build", "--sandbox", "{S}/plain-dir", "{DA}"),
         F("build --sandbox --force over a non-sandbox", "does not look like a sandbox", "build", "--sandbox", "--force", "{S}/plain-dir", "{DA}"),
