@@ -78,7 +78,7 @@ if [ -n "${podman_ok:-}" ]; then
   info "podman run -p (slirp4netns)"
   port="$(free_port)"
   as_user "${podman[@]}" run -d --rm --network slirp4netns:port_handler=slirp4netns -p "127.0.0.1:$port:80" -v "$www:/www:ro" \
-    "$registry/small:latest" httpd -f -p 80 -h /www >/dev/null
+    --entrypoint httpd "$registry/small:latest" -f -p 80 -h /www >/dev/null
   wait_ready "$port"; measure "podman run -p (slirp4netns)" "$port"
   as_user "${podman[@]}" rm -f -a >/dev/null
 fi
@@ -93,7 +93,7 @@ for i in 1 2 3 4 5; do
   if [ -n "${podman_ok:-}" ]; then
     port="$(free_port)"
     t0="$(date +%s%N)"
-    as_user "${podman[@]}" run -d --rm -p "127.0.0.1:$port:80" -v "$www:/www:ro" "$registry/small:latest" httpd -f -p 80 -h /www >/dev/null
+    as_user "${podman[@]}" run -d --rm -p "127.0.0.1:$port:80" -v "$www:/www:ro" --entrypoint httpd "$registry/small:latest" -f -p 80 -h /www >/dev/null
     wait_ready "$port"; echo "podman run -d|$(( ($(date +%s%N) - t0) / 1000000 ))" >> "$work/ready"
     as_user "${podman[@]}" rm -f -a >/dev/null
   fi
