@@ -53,7 +53,7 @@ public sealed class ImagePuller(ImageCache cache)
         string blobDir;
         if (options.DisableCache)
         {
-            privateTemp = Path.Combine(Path.GetTempPath(), "burrow-pull-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
+            privateTemp = Path.Combine(Config.ConfiguredDirectories.TempRoot(), "burrow-pull-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
             PrivateFiles.EnsureDirectory(privateTemp);
             newTemp = suffix => Path.Combine(privateTemp, Guid.NewGuid().ToString("N")[..12] + suffix);
             blobDir = Path.Combine(privateTemp, "blobs");

@@ -25,7 +25,7 @@ public static class SifSandbox
             }
             offset = partition.Offset;
         }
-        var psi = new ProcessStartInfo("unsquashfs") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(Runtime.ExecutableSearch.OnPath("unsquashfs") ?? "unsquashfs") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string a in new[] { "-q", "-n", "-no-xattrs", "-o", offset.ToString(CultureInfo.InvariantCulture), "-d", destination, sifPath })
         {
             psi.ArgumentList.Add(a);
@@ -61,8 +61,9 @@ public static class SifSandbox
     /// <summary>A private temp directory (0700) for an extracted image; the caller removes it.</summary>
     public static string NewTemporaryDirectory()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "burrow-sandbox-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(Path.GetTempPath());
+        string root = Config.ConfiguredDirectories.TempRoot();
+        string dir = Path.Combine(root, "burrow-sandbox-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(root);
         PrivateFiles.EnsureDirectory(dir);
         return dir;
     }

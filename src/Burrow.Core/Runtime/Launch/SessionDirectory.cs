@@ -74,15 +74,19 @@ internal sealed class SessionDirectory : IDisposable
         {
             return cache;
         }
+        if (Config.ConfiguredDirectories.Cache is { } configured)
+        {
+            return configured;
+        }
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         string home = Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } h ? h
             : throw new BurrowException("HOME is not set, so there is nowhere to keep the session directory", "set HOME or XDG_RUNTIME_DIR");
         return System.IO.Path.Combine(xdg is { Length: > 0 } ? xdg : System.IO.Path.Combine(home, ".cache"), "burrow");
     }
 
-    /// <summary>$TMPDIR (else /tmp)/burrow-UID.</summary>
+    /// <summary>$BURROW_TMPDIR, temp-dir or $TMPDIR (else /tmp), then burrow-UID.</summary>
     private static string TmpFallback() =>
-        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "burrow-" + ProcessSecurity.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        System.IO.Path.Combine(Config.ConfiguredDirectories.TempRoot(), "burrow-" + ProcessSecurity.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
     /// /tmp is shared: another user may have planted the name first. Accept only a real directory (not a symlink)

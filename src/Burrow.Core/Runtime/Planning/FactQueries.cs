@@ -15,13 +15,14 @@ public static class FactQueries
     public const string Bash = "/bin/bash";
     public const string Sh = "/bin/sh";
 
-    /// <summary>Host files bound into every container when present (Apptainer's "bind path" defaults and resolv.conf).</summary>
-    public static readonly IReadOnlyList<string> HostEtcFiles = ["/etc/hosts", "/etc/localtime", "/etc/resolv.conf"];
+    /// <summary>The host's resolver configuration, bound (read-only) unless contained (Apptainer's "config resolv_conf").</summary>
+    public const string ResolvConf = "/etc/resolv.conf";
 
-    public static IReadOnlyList<string> HostPaths(ActionRequest request, HostUser user, string hostCwd, IdentityDecision identity)
+    public static IReadOnlyList<string> HostPaths(ActionRequest request, HostUser user, string hostCwd, IdentityDecision identity,
+        Config.BurrowConfig? config = null)
     {
-        var paths = new List<string> { user.Home, hostCwd, "/tmp", "/var/tmp" };
-        paths.AddRange(HostEtcFiles);
+        var paths = new List<string> { user.Home, hostCwd, "/tmp", "/var/tmp", ResolvConf };
+        paths.AddRange(ConfiguredBinds(config ?? Config.BurrowConfig.Default).Select(b => b.Source));
         foreach (BindSpec bind in BindSpec.ParseAll(request.Binds, hostCwd))
         {
             paths.Add(bind.Source);
@@ -40,7 +41,7 @@ public static class FactQueries
         }
         foreach (string target in containerPaths)
         {
-            foreach ((string source, string destination) in BindCandidates(request, user, hostCwd, identity))
+            foreach ((string source, string destination) in BindCandidates(request, user, hostCwd, identity, config ?? Config.BurrowConfig.Default))
             {
                 if (ContainerPaths.TryRebase(target, destination, source, out string? hostPath))
                 {
@@ -65,9 +66,17 @@ public static class FactQueries
         return paths.Distinct(StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>The configuration's bind-path entries (validated when the file was read), as binds.</summary>
+    public static IReadOnlyList<BindSpec> ConfiguredBinds(Config.BurrowConfig config) => BindSpec.ParseAll(config.BindPaths, "/");
+
     /// <summary>Every (host source, container target) bind the planner might make.</summary>
-    private static IEnumerable<(string Source, string Target)> BindCandidates(ActionRequest request, HostUser user, string hostCwd, IdentityDecision identity)
+    private static IEnumerable<(string Source, string Target)> BindCandidates(ActionRequest request, HostUser user, string hostCwd, IdentityDecision identity,
+        Config.BurrowConfig config)
     {
+        foreach (BindSpec bind in ConfiguredBinds(config))
+        {
+            yield return (bind.Source, bind.Destination);
+        }
         yield return (user.Home, identity.HomeDestination);
         yield return ("/tmp", "/tmp");
         yield return ("/var/tmp", "/var/tmp");

@@ -25,6 +25,9 @@ public sealed record HostFacts
     /// <summary>The text of each --env-file, keyed by the path as given.</summary>
     public IReadOnlyDictionary<string, string> EnvFiles { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The administrator's configuration (burrow.conf), read once before planning.</summary>
+    public Config.BurrowConfig Config { get; init; } = Burrow.Core.Config.BurrowConfig.Default;
+
     public PathKind KindOf(string path) => Paths.TryGetValue(path, out PathKind kind)
         ? kind
         : throw new InvalidOperationException($"host fact for {path} was not gathered (FactQueries.HostPaths misses it)");

@@ -3,7 +3,8 @@ namespace Burrow.Core.Runtime.Planning;
 /// <summary>
 /// The ordered mount list of the default container (apptainer-behaviour.md §2.1), in Apptainer's tag
 /// order: dev, kernel file systems, home, tmp, host files, user binds, cwd. Every mount is nosuid;
-/// binds are also nodev except device nodes, which nodev would make unusable.
+/// binds are also nodev except device nodes, which nodev would make unusable. The configuration's mount-* keys
+/// leave kernel file systems, home and tmp out, and its bind-path entries are bound where the host has them.
 /// </summary>
 public static class MountPlanner
 {
@@ -19,12 +20,22 @@ public static class MountPlanner
     public static IReadOnlyList<MountStep> Plan(PlanInput input, IReadOnlyList<BindSpec> binds, NamespacePlan namespaces)
     {
         ActionRequest request = input.Request;
+        Config.BurrowConfig config = input.Host.Config;
         var mounts = new List<MountStep>();
-        AddDev(mounts, request.IsContained, namespaces.Ipc);
-        mounts.Add(namespaces.Pid
-            ? new MountStep { Kind = MountKind.Proc, Target = "/proc", Flags = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, Reason = "proc: a fresh proc for the new PID namespace" }
-            : new MountStep { Kind = MountKind.Bind, Source = "/proc", Target = "/proc", Flags = BindFlags, Reason = "proc: the host's (host PID namespace)" });
-        mounts.Add(new MountStep { Kind = MountKind.Bind, Source = "/sys", Target = "/sys", Flags = BindFlags, Reason = "sys: the host's (a user namespace cannot mount a fresh sysfs for the host network namespace)" });
+        if (config.MountDev != Config.MountMode.No)
+        {
+            AddDev(mounts, request.IsContained || config.MountDev == Config.MountMode.Minimal, namespaces.Ipc);
+        }
+        if (config.MountProc == Config.MountMode.Yes)
+        {
+            mounts.Add(namespaces.Pid
+                ? new MountStep { Kind = MountKind.Proc, Target = "/proc", Flags = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, Reason = "proc: a fresh proc for the new PID namespace" }
+                : new MountStep { Kind = MountKind.Bind, Source = "/proc", Target = "/proc", Flags = BindFlags, Reason = "proc: the host's (host PID namespace)" });
+        }
+        if (config.MountSys == Config.MountMode.Yes)
+        {
+            mounts.Add(new MountStep { Kind = MountKind.Bind, Source = "/sys", Target = "/sys", Flags = BindFlags, Reason = "sys: the host's (a user namespace cannot mount a fresh sysfs for the host network namespace)" });
+        }
 
         if (HomeIsMounted(input))
         {
@@ -34,7 +45,7 @@ public static class MountPlanner
                 : new MountStep { Kind = MountKind.Bind, Source = input.Host.User.Home, Target = home, Flags = BindFlags, Reason = "home: your host home" + (home == input.Host.User.Home ? "" : " at " + home) });
         }
 
-        foreach (string tmp in new[] { "/tmp", "/var/tmp" })
+        foreach (string tmp in config.MountTmp == Config.MountMode.Yes ? ["/tmp", "/var/tmp"] : Array.Empty<string>())
         {
             if (request.IsContained)
             {
@@ -46,21 +57,32 @@ public static class MountPlanner
             }
         }
 
-        foreach (string file in FactQueries.HostEtcFiles)
+        foreach (BindSpec bind in FactQueries.ConfiguredBinds(config))
         {
-            // --contain keeps only hosts and localtime from the host (Apptainer's rule).
-            if (request.IsContained && file == "/etc/resolv.conf")
+            // The administrator's bind paths, where the host has them (Apptainer's "bind path"; by default /etc/localtime
+            // and /etc/hosts, read-only). --contain keeps them.
+            PathKind kind = input.Host.KindOf(bind.Source);
+            if (kind is PathKind.File or PathKind.Directory)
             {
-                continue;
-            }
-            if (input.Host.KindOf(file) == PathKind.File)
-            {
+                string ro = bind.ReadOnly ? ", read-only" : "";
                 mounts.Add(new MountStep
                 {
-                    Kind = MountKind.Bind, Source = file, Target = file, Flags = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.ReadOnly,
-                    TargetKind = TargetKind.File, Optional = true, Reason = file + ": the host's, read-only (skipped if the image cannot take it)",
+                    Kind = MountKind.Bind, Source = bind.Source, Target = bind.Destination,
+                    Flags = BindFlags | (bind.ReadOnly ? MountFlags.ReadOnly : MountFlags.None),
+                    TargetKind = kind == PathKind.Directory ? TargetKind.Directory : TargetKind.File, Optional = true,
+                    Reason = (bind.Source == bind.Destination ? bind.Source : bind.Source + " at " + bind.Destination)
+                        + $": the host's{ro} (bind-path; skipped if the image cannot take it)",
                 });
             }
+        }
+        // --contain keeps only the bind paths from the host, not resolv.conf (Apptainer's rule).
+        if (!request.IsContained && input.Host.KindOf(FactQueries.ResolvConf) == PathKind.File)
+        {
+            mounts.Add(new MountStep
+            {
+                Kind = MountKind.Bind, Source = FactQueries.ResolvConf, Target = FactQueries.ResolvConf, Flags = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.ReadOnly,
+                TargetKind = TargetKind.File, Optional = true, Reason = FactQueries.ResolvConf + ": the host's, read-only (skipped if the image cannot take it)",
+            });
         }
 
         foreach (BindSpec bind in binds)
@@ -83,7 +105,7 @@ public static class MountPlanner
     }
 
     public static bool HomeIsMounted(PlanInput input) =>
-        !input.Request.NoHome && (input.Request.IsContained || input.Host.KindOf(input.Host.User.Home) == PathKind.Directory);
+        !input.Request.NoHome && input.Host.Config.MountHome == Config.MountMode.Yes && (input.Request.IsContained || input.Host.KindOf(input.Host.User.Home) == PathKind.Directory);
 
     /// <summary>Apptainer binds the host cwd unless it is contained, a system directory, or already visible at the same path.</summary>
     public static bool CwdNeedsBind(PlanInput input, IReadOnlyList<MountStep> mountsSoFar)

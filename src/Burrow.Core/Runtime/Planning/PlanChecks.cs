@@ -29,6 +29,7 @@ public static class PlanChecks
         new("writable-sandbox", WritableSandbox),
         new("overlay-directory", OverlayDirectory),
         new("overlay-one-writable", OverlayOneWritable),
+        .. ConfigChecks.Strict,
     ];
 
     public static readonly IReadOnlyList<PlanCheck> Warnings =

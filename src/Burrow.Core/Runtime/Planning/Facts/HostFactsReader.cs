@@ -10,11 +10,12 @@ public static class HostFactsReader
     /// <summary>Env files larger than this are surely not env files.</summary>
     public const int MaxEnvFileBytes = 1 << 20;
 
-    public static HostFacts Read(ActionRequest request, HostUser user, IdentityDecision identity)
+    public static HostFacts Read(ActionRequest request, HostUser user, IdentityDecision identity, Config.BurrowConfig? config = null)
     {
+        config ??= Config.BurrowConfig.Default;
         string cwd = CurrentDirectory();
         var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
-        foreach (string path in FactQueries.HostPaths(request, user, cwd, identity))
+        foreach (string path in FactQueries.HostPaths(request, user, cwd, identity, config))
         {
             paths[path] = KindOf(path);
         }
@@ -32,7 +33,7 @@ public static class HostFactsReader
         environment.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return new HostFacts
         {
-            User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles,
+            User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles, Config = config,
             TerminalFds = ProcessSecurity.Terminals(0, 1, 2),
         };
     }
