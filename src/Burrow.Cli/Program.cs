@@ -13,6 +13,10 @@ public static class Program
         {
             return Burrow.Core.Runtime.Stage.StageRunner.Run(args[1..]);
         }
+        if (args.Length > 0 && args[0] == Burrow.Core.Runtime.Launch.NamespaceProbe.Command)
+        {
+            return Burrow.Core.Runtime.Stage.ProbeStage.Run(args[1..]);
+        }
         try
         {
             RootCommand root = BuildRoot();
@@ -55,6 +59,8 @@ public static class Program
         root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(TestCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(RegistryCommand.Create());
         root.Subcommands.Add(BuildCommand.Create());

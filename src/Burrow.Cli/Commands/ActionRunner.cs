@@ -28,11 +28,12 @@ public static class ActionRunner
         try
         {
             ActionRequest request = ActionOptions.Read(result, action, arguments);
+            Core.Config.BurrowConfig config = CliConfig.Load(result).Config;
             HostUser user = HostUserReader.Read();
-            IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
-            HostFacts host = HostFactsReader.Read(request, user, identity);
+            IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost(), config);
+            HostFacts host = HostFactsReader.Read(request, user, identity, config);
             ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
-            using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash });
+            using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash, Config = config });
             ImageFacts imageFacts = ImageFactsReader.Read(image, request, host.Cwd, identity);
             if (action == ActionKind.Test && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
             {

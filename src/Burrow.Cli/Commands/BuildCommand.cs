@@ -28,6 +28,7 @@ public static class BuildCommand
         command.SetAction(async (result, ct) =>
         {
             GlobalOptions.Apply(result);
+            CliConfig.Load(result); // cache-dir, temp-dir, binary-path
             string to = result.GetValue(target)!;
             string from = result.GetValue(source)!;
             ImageSource image = ImageSource.TryParse(from) ?? throw (from.EndsWith(".def", StringComparison.Ordinal) || File.Exists(from) && !SifSandbox.LooksLikeSif(from)

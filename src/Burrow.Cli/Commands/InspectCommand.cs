@@ -32,6 +32,7 @@ public static class InspectCommand
         command.SetAction(async (result, ct) =>
         {
             GlobalOptions.Apply(result);
+            CliConfig.Load(result); // cache-dir, temp-dir, binary-path
             string reference = result.GetValue(image)!;
             Metadata m = await ReadAsync(reference, ct);
             if (result.GetValue(json))

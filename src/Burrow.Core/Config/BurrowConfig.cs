@@ -52,7 +52,7 @@ public sealed record BurrowConfig
     public IReadOnlyList<string> LimitContainerOwners { get; init; } = [];
 
     /// <summary><c>bind-path</c>: host paths bound into every container when they exist (<c>src[:dst[:ro|rw]]</c>).</summary>
-    public IReadOnlyList<string> BindPaths { get; init; } = ["/etc/localtime:/etc/localtime:ro", "/etc/hosts:/etc/hosts:ro"];
+    public IReadOnlyList<string> BindPaths { get; init; } = ["/etc/hosts:/etc/hosts:ro", "/etc/localtime:/etc/localtime:ro"];
 
     /// <summary><c>user-bind-control</c>: whether users may add their own binds (-B/--bind).</summary>
     public bool UserBindControl { get; init; } = true;

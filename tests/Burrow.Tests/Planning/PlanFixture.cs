@@ -37,13 +37,16 @@ internal sealed class PlanFixture
 
     public IdentityDecision? Identity { get; set; }
 
+    /// <summary>The administrator's configuration (burrow.conf); every key at its default unless a test sets it.</summary>
+    public Burrow.Core.Config.BurrowConfig Config { get; set; } = Burrow.Core.Config.BurrowConfig.Default;
+
     public IdentityDecision ResolveIdentity() => Identity ?? IdentityResolver.Resolve(IdentityRequest.Default, User, SubordinateIds.None);
 
     public PlanInput Input(ActionRequest request)
     {
         IdentityDecision identity = ResolveIdentity();
         var host = new Dictionary<string, PathKind>();
-        foreach (string p in FactQueries.HostPaths(request, User, Cwd, identity))
+        foreach (string p in FactQueries.HostPaths(request, User, Cwd, identity, Config))
         {
             host[p] = HostPaths.GetValueOrDefault(p, PathKind.Missing);
         }
@@ -54,7 +57,7 @@ internal sealed class PlanFixture
         }
         return new PlanInput(
             request,
-            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds },
+            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds, Config = Config },
             new ImageFacts { RootPath = "/images/box", Passwd = Passwd, Group = Group, EnvScripts = EnvScripts, Paths = image, RootWritableByCaller = RootWritable },
             identity);
     }
