@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Burrow.Cli.Commands;
+using Burrow.Cli.Output;
 using Burrow.Core.Diagnostics;
+using Burrow.Linux;
 
 namespace Burrow.Cli;
 
@@ -9,6 +11,7 @@ public static class Program
     public static int Main(string[] args)
     {
         // The stage runs once per container start: skip building the command tree (start-up time counts).
+        // It reports its own failures to the engine over its socket.
         if (args.Length > 0 && args[0] == StageCommand.Name)
         {
             return Burrow.Core.Runtime.Stage.StageRunner.Run(args[1..]);
@@ -17,35 +20,40 @@ public static class Program
         {
             return Burrow.Core.Runtime.Stage.ProbeStage.Run(args[1..]);
         }
-        try
+        bool[] closed = FileDescriptors.EnsureStandardDescriptors();
+        StandardOutput.Install(closed);
+        if (closed[0])
         {
-            RootCommand root = BuildRoot();
-            string[] tokens = Parsing.OptionsEndAtImage.Apply(root, args, ActionRunner.CommandNames);
-            // No @response files: "burrow exec IMG echo @x" must reach the container as typed. And no default
-            // exception handler: a BurrowException must reach Report below, not print a stack trace.
-            var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
-            ParseResult parsed = root.Parse(tokens, parser);
-            if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
-            {
-                return ReportUsage(parsed);
-            }
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            Console.SetIn(TextReader.Null); // never read a password from whatever the runtime put on descriptor 0
         }
-        catch (BurrowException e)
-        {
-            return Report(e);
-        }
+        Interruption.Install();
+        return ErrorBoundary.Run(() => Dispatch(args));
     }
 
-    /// <summary>Command-line mistakes as ERROR: lines like every other failure, pointing at the command's help, exit 2.</summary>
+    private static int Dispatch(string[] args)
+    {
+        RootCommand root = BuildRoot();
+        string[] tokens = Parsing.OptionsEndAtImage.Apply(root, args, ActionRunner.CommandNames);
+        Parsing.UnknownOptions.Check(root, tokens, ActionRunner.CommandNames);
+        // No @response files: "burrow exec IMG echo @x" must reach the container as typed. No default exception
+        // handler and no termination handling of System.CommandLine's: failures reach the ErrorBoundary, signals
+        // reach Interruption (which cleans up and exits 128+N).
+        var parser = new ParserConfiguration { ResponseFileTokenReplacer = null };
+        ParseResult parsed = root.Parse(tokens, parser);
+        if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
+        {
+            return ReportUsage(parsed);
+        }
+        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+    }
+
+    /// <summary>Command-line mistakes as one ERROR: line like every other failure, pointing at the command's help, exit 2.</summary>
     private static int ReportUsage(ParseResult parsed)
     {
-        foreach (string message in parsed.Errors.Select(e => e.Message).Distinct())
-        {
-            Log.Failure(message);
-        }
         Command command = parsed.CommandResult.Command;
-        Log.Failure(command is RootCommand ? "see burrow --help" : $"see burrow {command.Name} --help");
+        string help = command is RootCommand ? "see burrow --help" : $"see burrow {command.Name} --help";
+        string errors = string.Join("; ", parsed.Errors.Select(e => e.Message.TrimEnd('.')).Distinct());
+        Log.Failure(errors + "; " + help);
         return ExitCodes.Usage;
     }
 
@@ -70,16 +78,5 @@ public static class Program
         root.Subcommands.Add(StageCommand.Create());
         root.Subcommands.Add(RunPlanCommand.Create());
         return root;
-    }
-
-    /// <summary>Prints a user-facing failure as Apptainer does: an ERROR: line, then the fix, never a stack trace.</summary>
-    public static int Report(BurrowException e)
-    {
-        Log.Failure(e.Message);
-        if (e.Hint is { Length: > 0 } hint)
-        {
-            Log.Failure(hint);
-        }
-        return e.ExitCode;
     }
 }

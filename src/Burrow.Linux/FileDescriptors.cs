@@ -13,6 +13,47 @@ public static class FileDescriptors
     public static SafeFileHandle OpenPath(string hostPath) =>
         Own(Errno.Check(Sys.OpenAt(Sys.AT_FDCWD, hostPath, Sys.O_PATH | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0), "open", hostPath));
 
+    /// <summary>
+    /// Makes sure descriptors 0, 1 and 2 are open, putting /dev/null where one is closed, so that no file Burrow
+    /// opens later lands on a standard descriptor (and is written to as output, or passed to a payload). One that is
+    /// close-on-exec was not inherited (execve would have closed it): the runtime opened it before Main, because the
+    /// standard one was closed (NativeAOT keeps /dev/urandom open), so it counts as closed too and is left alone.
+    /// </summary>
+    /// <returns>For each of 0, 1, 2: whether it was closed when the process started.</returns>
+    public static bool[] EnsureStandardDescriptors()
+    {
+        var closed = new bool[3];
+        for (int fd = 0; fd < 3; fd++)
+        {
+            int flags = Sys.Fcntl(fd, Sys.F_GETFD, 0);
+            if (flags >= 0)
+            {
+                closed[fd] = (flags & Sys.FD_CLOEXEC) != 0;
+                continue;
+            }
+            if (Errno.Last != Errno.EBADF)
+            {
+                continue;
+            }
+            closed[fd] = true;
+            // The lowest free descriptor is this one, since the ones below it are open by now. Not close-on-exec:
+            // children (tar2sqfs, the starter) must get an open descriptor there too.
+            int got = Sys.OpenAt(Sys.AT_FDCWD, "/dev/null", Sys.O_RDWR | Sys.O_NOCTTY, 0);
+            if (got >= 0 && got != fd)
+            {
+                Sys.Close(got);
+            }
+        }
+        return closed;
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> to a descriptor that is not owned (e.g. 1), retrying EINTR.</summary>
+    public static void WriteAll(int fd, ReadOnlySpan<byte> data)
+    {
+        using var handle = new SafeFileHandle(fd, ownsHandle: false);
+        WriteAll(handle, data);
+    }
+
     /// <summary>An anonymous in-memory file holding <paramref name="content"/>, positioned at the start.</summary>
     public static SafeFileHandle MemoryFile(string name, ReadOnlySpan<byte> content)
     {

@@ -5,9 +5,28 @@ namespace Burrow.Linux;
 
 public enum FileKind { Regular, Directory, Symlink, CharDevice, BlockDevice, Fifo, Socket, Unknown }
 
+/// <summary>Plain words for file kinds, for messages such as "/tmp/x is a FIFO (named pipe), not a SIF file".</summary>
+public static class FileKindText
+{
+    public static string Describe(this FileKind kind) => kind switch
+    {
+        FileKind.Regular => "a regular file",
+        FileKind.Directory => "a directory",
+        FileKind.Symlink => "a symbolic link",
+        FileKind.CharDevice => "a character device",
+        FileKind.BlockDevice => "a block device",
+        FileKind.Fifo => "a FIFO (named pipe)",
+        FileKind.Socket => "a socket",
+        _ => "a special file",
+    };
+}
+
 /// <summary>What statx says about a file (the fields Burrow uses).</summary>
 public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, long Size, uint DeviceMajor, uint DeviceMinor, ulong Inode)
 {
+    /// <summary>Last modification, seconds since the epoch.</summary>
+    public long ModifiedSeconds { get; init; }
+
     /// <summary>Permission bits including setuid/setgid/sticky.</summary>
     public uint Permissions => Mode & 0xfff;
 
@@ -46,8 +65,16 @@ public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, lo
         return FromBuffer(buf);
     }
 
+    /// <summary>stat of a host path; a missing path is a <see cref="LinuxException"/> (ENOENT) like every other failure.</summary>
+    public static unsafe FileStatus OfPathOrError(string path, bool followSymlinks = true)
+    {
+        byte* buf = stackalloc byte[256];
+        Errno.Check(Sys.Statx(Sys.AT_FDCWD, path, followSymlinks ? 0 : Sys.AT_SYMLINK_NOFOLLOW, Sys.STATX_BASIC_STATS, buf), "statx", path);
+        return FromBuffer(buf);
+    }
+
     // struct statx (include/uapi/linux/stat.h) is the same on every architecture.
-    private static unsafe FileStatus FromBuffer(byte* b)
+    internal static unsafe FileStatus FromBuffer(byte* b)
     {
         uint mode = *(ushort*)(b + 28);
         FileKind kind = (mode & 0xf000) switch
@@ -62,6 +89,9 @@ public sealed record FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, lo
             _ => FileKind.Unknown,
         };
         return new FileStatus(kind, mode, *(uint*)(b + 20), *(uint*)(b + 24), *(long*)(b + 40),
-            *(uint*)(b + 136), *(uint*)(b + 140), *(ulong*)(b + 32));
+            *(uint*)(b + 136), *(uint*)(b + 140), *(ulong*)(b + 32))
+        {
+            ModifiedSeconds = *(long*)(b + 112),
+        };
     }
 }

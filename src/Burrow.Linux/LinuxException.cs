@@ -36,7 +36,8 @@ public static class Errno
     public const int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12,
         EACCES = 13, EBUSY = 16, EEXIST = 17, EXDEV = 18, ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENOSPC = 28, EROFS = 30,
         ELOOP = 40, ENOEXEC = 8, ETXTBSY = 26, ENOSYS = 38, EUSERS = 87,
-        E2BIG = 7, ENODEV = 19, ERANGE = 34, ENAMETOOLONG = 36, ENODATA = 61, EPROTO = 71, ECONNABORTED = 103;
+        ENFILE = 23, EMFILE = 24, EFBIG = 27, EPIPE = 32, ENAMETOOLONG = 36, ENOTEMPTY = 39, EMSGSIZE = 90, EDQUOT = 122,
+        E2BIG = 7, ENODEV = 19, ERANGE = 34, ENODATA = 61, EPROTO = 71, ECONNABORTED = 103;
 
     /// <summary>Throws a <see cref="LinuxException"/> when a libc call returned -1.</summary>
     public static int Check(int result, string operation, string? path = null)

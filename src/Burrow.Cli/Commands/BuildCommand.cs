@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Burrow.Core.Diagnostics;
+using Burrow.Core.Files;
 using Burrow.Core.Images;
 using Burrow.Core.Oci;
 
@@ -36,60 +37,36 @@ public static class BuildCommand
                 : new BurrowException($"\"{from}\" is not an image source Burrow can build from", "build from docker://, docker-archive:, oci: or oci-archive:"));
             bool overwrite = result.GetValue(force);
             bool toSandbox = result.GetValue(sandbox);
-            if (toSandbox)
-            {
-                PrepareSandboxTarget(to, overwrite);
-            }
-            else if (File.Exists(to) && !overwrite)
-            {
-                throw new BurrowException($"image file already exists: {to}", "use --force to overwrite it");
-            }
+            // The target is checked, and opened by its directory, before anything is fetched.
+            using OutputDirectory? tree = toSandbox ? OutputDirectory.Create(to, overwrite, ImageSpec.RootMarkers) : null;
+            using OutputFile? file = toSandbox ? null : OutputFile.Create(to, overwrite);
             using TransferProgress? progress = TransferProgress.Create(result);
-            PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(image, PullCommand.Options(result) with { Progress = progress }, ct);
-            try
+            using CancellationTokenSource cancel = Interruption.Linked(ct);
+            PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(image, PullCommand.Options(result) with { Progress = progress }, cancel.Token);
+            if (tree is not null)
             {
-                if (toSandbox)
+                try
                 {
                     Log.Info($"Unpacking the image into the sandbox {to}");
-                    SifSandbox.Extract(pulled.SifPath, to);
+                    SifSandbox.Extract(pulled.SifPath, tree.WorkPath);
+                    tree.Commit();
                 }
-                else
+                finally
                 {
-                    PullCommand.CopyInto(pulled.SifPath, to, move: pulled.TempDirectory is not null);
+                    if (pulled.TempDirectory is not null)
+                    {
+                        TemporaryDirectories.Remove(pulled.TempDirectory);
+                    }
                 }
             }
-            finally
+            else
             {
-                if (pulled.TempDirectory is not null)
-                {
-                    Directory.Delete(pulled.TempDirectory, recursive: true);
-                }
+                PullCommand.Deliver(pulled, file!);
+                file!.Commit();
             }
             Log.Info($"Build complete: {to}");
             return 0;
         });
         return command;
-    }
-
-    /// <summary>An existing non-empty directory is replaced only with --force, and only if it looks like a root file system.</summary>
-    private static void PrepareSandboxTarget(string dir, bool force)
-    {
-        if (File.Exists(dir))
-        {
-            throw new BurrowException($"sandbox target {dir} is a file");
-        }
-        if (!Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).Any())
-        {
-            return;
-        }
-        if (!force)
-        {
-            throw new BurrowException($"sandbox directory already exists: {dir}", "use --force to replace it");
-        }
-        if (!ImageSpec.RootMarkers.Any(m => Directory.Exists(Path.Combine(dir, m))))
-        {
-            throw new BurrowException($"refusing to replace {dir}: it does not look like a sandbox (none of /{string.Join(", /", ImageSpec.RootMarkers)})");
-        }
-        Directory.Delete(dir, recursive: true);
     }
 }

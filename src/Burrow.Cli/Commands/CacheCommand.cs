@@ -54,7 +54,7 @@ public static class CacheCommand
             IReadOnlyList<CacheEntry> entries = CacheEntries.List(new ImageCache(ImageCache.DefaultRoot()), Types(result.GetValue(type)));
             if (result.GetValue(json))
             {
-                using var stdout = Console.OpenStandardOutput();
+                Stream stdout = Output.StandardOutput.Stream;
                 using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
                 {
                     w.WriteStartArray();
@@ -110,7 +110,7 @@ public static class CacheCommand
             {
                 if (d < 0)
                 {
-                    throw new BurrowException("--days must not be negative");
+                    throw new BurrowException("--days must not be negative", "give a number of days, e.g. --days 30", ExitCodes.Usage);
                 }
                 DateTime cutoff = DateTime.UtcNow.AddDays(-d);
                 entries = entries.Where(e => e.Created < cutoff);
@@ -136,7 +136,16 @@ public static class CacheCommand
             }
             foreach (CacheEntry e in chosen)
             {
-                File.Delete(e.Path);
+                Interruption.ThrowIfRequested();
+                try
+                {
+                    File.Delete(e.Path);
+                }
+                catch (Exception x) when (x is IOException or UnauthorizedAccessException)
+                {
+                    throw new BurrowException($"cannot remove the cache entry {e.Path}: {FailureText.Reason(x)}",
+                        "check the permissions of the cache directory (chmod u+rwx)", ExitCodes.Failure, x);
+                }
                 Log.Verbose($"removed {e.Type} {e.Name}");
             }
             Log.Info($"Removed {chosen.Count} cache entries ({CacheEntries.HumanSize(chosen.Sum(e => e.Size))})");

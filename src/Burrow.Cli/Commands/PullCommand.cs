@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Burrow.Core.Diagnostics;
+using Burrow.Core.Files;
 using Burrow.Core.Images;
 using Burrow.Core.Oci;
 
@@ -44,62 +45,74 @@ public static class PullCommand
 
     private static async Task<int> RunAsync(ParseResult result, ImageSource source, string output, CancellationToken ct)
     {
-        bool force = result.GetValue(Force);
-        if (File.Exists(output) && !force)
-        {
-            throw new BurrowException($"image file already exists: {output}", "use --force to overwrite it");
-        }
         PullOptions options = Options(result);
+        // The output is checked, and its temp file made, before anything is fetched: a wrong directory fails at once.
+        using OutputFile file = OutputFile.Create(output, overwrite: result.GetValue(Force));
         using var progress = TransferProgress.Create(result);
-        PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(source, options with { Progress = progress }, ct);
+        using CancellationTokenSource cancel = Interruption.Linked(ct);
+        PulledImage pulled = await new ImagePuller(new ImageCache(ImageCache.DefaultRoot())).PullAsync(source, options with { Progress = progress }, cancel.Token);
+        Deliver(pulled, file);
+        file.Commit();
+        Log.Info($"Image written to {output}");
+        return 0;
+    }
+
+    /// <summary>
+    /// Fills the output with the pulled SIF: copied from the cache, or (--disable-cache) the private temp SIF moved in,
+    /// and its private directory removed whatever happens.
+    /// </summary>
+    public static void Deliver(PulledImage pulled, OutputFile file)
+    {
         try
         {
-            CopyInto(pulled.SifPath, output, move: pulled.TempDirectory is not null);
+            if (pulled.TempDirectory is not null)
+            {
+                file.TakeFrom(pulled.SifPath);
+            }
+            else
+            {
+                file.CopyFrom(pulled.SifPath);
+            }
         }
         finally
         {
             if (pulled.TempDirectory is not null)
             {
-                Directory.Delete(pulled.TempDirectory, recursive: true);
+                TemporaryDirectories.Remove(pulled.TempDirectory);
             }
         }
-        Log.Info($"Image written to {output}");
-        return 0;
     }
 
-    public static PullOptions Options(ParseResult result) => new()
+    public static PullOptions Options(ParseResult result)
     {
-        Arch = result.GetValue(Arch) ?? Burrow.Core.Oci.Sources.ManifestReader.HostArchitecture,
-        Compression = result.GetValue(Compression) ?? "zstd",
-        DisableCache = result.GetValue(DisableCache),
-        Insecure = result.GetValue(Insecure),
-    };
+        string compression = result.GetValue(Compression) ?? "zstd";
+        if (!SquashfsBuilder.Compressions.Contains(compression))
+        {
+            throw new BurrowException($"--compression {compression}: unknown squashfs compression", "use one of: " + string.Join(", ", SquashfsBuilder.Compressions), ExitCodes.Usage);
+        }
+        return new PullOptions
+        {
+            Arch = CheckedArch(result.GetValue(Arch)),
+            Compression = compression,
+            DisableCache = result.GetValue(DisableCache),
+            Insecure = result.GetValue(Insecure),
+        };
+    }
 
-    /// <summary>
-    /// Copies (or, for a private temp SIF about to be deleted, moves) through a temp name beside the target, so OUT.sif
-    /// is either the old file or the whole new one.
-    /// </summary>
-    public static void CopyInto(string from, string to, bool move)
+    /// <summary>--arch ARCH[/VARIANT] with an OCI (Go) architecture name: a typo must not pass silently.</summary>
+    private static string CheckedArch(string? arch)
     {
-        string full = Path.GetFullPath(to);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp" + Environment.ProcessId);
-        try
+        if (arch is null)
         {
-            if (move)
-            {
-                File.Move(from, temp, overwrite: true); // copies by itself across file systems
-            }
-            else
-            {
-                File.Copy(from, temp, overwrite: true);
-            }
-            File.Move(temp, full, overwrite: true);
+            return Burrow.Core.Oci.Sources.ManifestReader.HostArchitecture;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        string[] parts = arch.Split('/');
+        bool variantOk = parts.Length == 1 || (parts.Length == 2 && parts[1].Length is > 0 and <= 16 && parts[1].All(char.IsAsciiLetterOrDigit));
+        if (!variantOk || !Burrow.Core.Sif.SifArch.Names.Contains(parts[0]))
         {
-            File.Delete(temp);
-            throw new BurrowException($"cannot write {to}: {e.Message}");
+            throw new BurrowException($"--arch {arch}: unknown architecture", "use one of: " + string.Join(", ", Burrow.Core.Sif.SifArch.Names) + " (optionally with /VARIANT, e.g. arm/v7)", ExitCodes.Usage);
         }
+        return arch;
     }
 
     private static string DefaultName(ImageSource source) => source switch

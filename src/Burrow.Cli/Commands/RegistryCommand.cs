@@ -34,11 +34,12 @@ public static class RegistryCommand
         {
             GlobalOptions.Apply(result);
             string host = Host(result.GetValue(registry)!);
+            RegistryOptions options = RegistryOptions.FromEnvironment(result.GetValue(insecure)); // a bad setting fails before any prompt
             string? name = result.GetValue(user);
             string? secret = result.GetValue(password);
             if (result.GetValue(passwordStdin))
             {
-                secret = Console.In.ReadToEnd().TrimEnd('\r', '\n');
+                secret = ReadCapped(Console.In, 1 << 16).TrimEnd('\r', '\n');
             }
             if (name is null)
             {
@@ -55,9 +56,10 @@ public static class RegistryCommand
             }
             var credentials = new RegistryCredentials(name, secret);
             var reference = new ImageReference(host, "library/burrow-login-check", "latest", null);
-            using (var client = new RegistryClient(reference, RegistryOptions.FromEnvironment(result.GetValue(insecure)), null, credentials))
+            using (var client = new RegistryClient(reference, options, null, credentials))
+            using (CancellationTokenSource cancel = Interruption.Linked(ct))
             {
-                await client.CheckLoginAsync(ct);
+                await client.CheckLoginAsync(cancel.Token);
             }
             new CredentialStore().Save(host, credentials);
             Log.Info($"Login succeeded; credentials for {host} stored in {CredentialStore.OwnFile}");
@@ -91,9 +93,27 @@ public static class RegistryCommand
         string host = CredentialStore.NormaliseKey(t);
         if (host.Length == 0)
         {
-            throw new BurrowException($"registry \"{text}\" names no host", "give host[:port], e.g. quay.io");
+            throw new BurrowException($"registry \"{text}\" names no host", "give host[:port], e.g. quay.io", ExitCodes.Usage);
+        }
+        if (!ImageReference.IsValidHost(host))
+        {
+            throw new BurrowException($"registry \"{text}\" is not a host name with an optional port (1 to 65535)", "give host[:port], e.g. quay.io or 127.0.0.1:5000", ExitCodes.Usage);
         }
         return host;
+    }
+
+    /// <summary>A password from standard input, refused when it does not end within <paramref name="limit"/> characters (/dev/zero).</summary>
+    private static string ReadCapped(TextReader input, int limit)
+    {
+        char[] buffer = new char[limit + 1];
+        int n = 0, r;
+        while (n <= limit && (r = input.Read(buffer, n, buffer.Length - n)) > 0)
+        {
+            n += r;
+        }
+        return n > limit
+            ? throw new BurrowException($"registry login: the password on standard input is longer than {limit} characters", "give the password alone on standard input", ExitCodes.Usage)
+            : new string(buffer, 0, n);
     }
 
     private static string ReadHidden(string prompt)

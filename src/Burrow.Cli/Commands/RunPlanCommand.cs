@@ -21,12 +21,13 @@ public static class RunPlanCommand
             LaunchPlan plan;
             try
             {
-                plan = JsonSerializer.Deserialize(File.ReadAllBytes(path), LaunchPlanJsonContext.Default.LaunchPlan)
+                using Microsoft.Win32.SafeHandles.SafeFileHandle fd = Burrow.Linux.RegularFile.Open(path);
+                plan = JsonSerializer.Deserialize(Burrow.Linux.FileDescriptors.ReadAll(fd, 64 << 20, path), LaunchPlanJsonContext.Default.LaunchPlan)
                     ?? throw new BurrowException($"the launch plan {path} is empty");
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException or ArgumentException)
             {
-                throw new BurrowException($"cannot read the launch plan {path}: {e.Message}");
+                throw new BurrowException($"cannot read the launch plan {path}: {FailureText.Reason(e)}");
             }
             foreach (string warning in plan.Warnings ?? [])
             {

@@ -33,10 +33,6 @@ public static class SifAddCommand
                 ? (SifDataType)(0x4000 + dt)
                 : throw new BurrowException("--datatype is required with a value from 1 to 11", "see: burrow sif add --help", ExitCodes.Usage);
             string source = result.GetValue(objectPath)!;
-            if (Directory.Exists(source))
-            {
-                throw new BurrowException($"cannot add {source}: it is a directory");
-            }
             SifObjectSpec spec = new(type, Stream.Null)
             {
                 GroupId = result.GetValue(groupId),
@@ -79,9 +75,14 @@ public static class SifAddCommand
     {
         try
         {
-            return new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            // A regular file only: a FIFO would block for ever, /dev/zero would fill the disk.
+            return Burrow.Linux.RegularFile.OpenRead(source);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Burrow.Linux.NotRegularFileException e)
+        {
+            throw new BurrowException($"cannot add {source}: it is {Burrow.Linux.FileKindText.Describe(e.Kind)}", "give a regular file", ExitCodes.Failure, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new BurrowException($"cannot read {source}: {SifIoText.Of(e)}", null, ExitCodes.Failure, e);
         }

@@ -27,24 +27,16 @@ public static class SifCommand
 
     internal static Argument<uint> IdArgument() => new("id") { Description = "Object ID (see burrow sif list)" };
 
-    /// <summary>Runs a command body, turning a BurrowException into the usual ERROR: lines and exit code.</summary>
+    /// <summary>Runs a command body after applying the global options; failures go to the CLI's error boundary.</summary>
     internal static int Run(ParseResult result, Func<int> body)
     {
         GlobalOptions.Apply(result);
-        try
-        {
-            return body();
-        }
-        catch (BurrowException e)
-        {
-            return Program.Report(e);
-        }
+        return body();
     }
 
     /// <summary>Writes siftool's text to stdout as UTF-8 bytes, exactly, with no added newline.</summary>
     internal static void WriteText(string text)
     {
-        using Stream stdout = Console.OpenStandardOutput();
-        stdout.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        Output.StandardOutput.Stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
     }
 }

@@ -15,8 +15,7 @@ public static class SifDumpCommand
             using SifImage image = SifImage.Open(result.GetValue(path)!);
             SifDescriptor d = image.GetById(result.GetValue(id));
             using Stream data = image.OpenObject(d);
-            using Stream stdout = Console.OpenStandardOutput();
-            data.CopyTo(stdout, 1 << 20);
+            data.CopyTo(Output.StandardOutput.Stream, 1 << 20);
             return 0;
         }));
         return command;

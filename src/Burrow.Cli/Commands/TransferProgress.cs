@@ -40,7 +40,10 @@ public sealed class TransferProgress : IPullProgress, IDisposable
             {
                 return;
             }
-            _tasks[digest] = _context.AddTask(digest.Length > 19 ? digest[..19] : digest, maxValue: Math.Max(1, size));
+            // The digest comes from the registry: Spectre reads task descriptions as markup, so escape it, and its
+            // control characters, before it is drawn.
+            string label = TerminalText.Escape(digest.Length > 19 ? digest[..19] : digest);
+            _tasks[digest] = _context.AddTask(Markup.Escape(label), maxValue: Math.Max(1, size));
             _total!.MaxValue += Math.Max(1, size);
         }
     }

@@ -63,10 +63,10 @@ public static class OptionsEndAtImage
         return [.. args];
     }
 
-    private static bool IsOptionLike(string token) => token.Length > 1 && token[0] == '-';
+    internal static bool IsOptionLike(string token) => token.Length > 1 && token[0] == '-';
 
     /// <summary>How many of the following tokens the option at <paramref name="index"/> consumes as its value.</summary>
-    private static int ValuesTaken(IReadOnlyList<Option> options, IReadOnlyList<string> args, int index)
+    internal static int ValuesTaken(IReadOnlyList<Option> options, IReadOnlyList<string> args, int index)
     {
         string token = args[index];
         if (Find(options, token) is { } exact)
@@ -99,7 +99,7 @@ public static class OptionsEndAtImage
     }
 
     /// <summary>An option of the command: by name or alias, as --name=value, or as a bundle of short flags.</summary>
-    private static bool IsKnown(IReadOnlyList<Option> options, string token)
+    internal static bool IsKnown(IReadOnlyList<Option> options, string token)
     {
         if (Find(options, token) is not null)
         {

@@ -30,6 +30,12 @@ public static class ConfiguredDirectories
     public static string TempRoot() =>
         Environment.GetEnvironmentVariable(TempVariable) is { Length: > 0 } own ? Path.GetFullPath(own) : Temp ?? Path.GetTempPath();
 
+    /// <summary>" (BURROW_TMPDIR)", " (temp-dir in burrow.conf)", " (TMPDIR)" or "": for messages about the temporary directory.</summary>
+    public static string TempRootChosenBy() =>
+        Environment.GetEnvironmentVariable(TempVariable) is { Length: > 0 } ? $" ({TempVariable})"
+        : Temp is not null ? " (temp-dir in burrow.conf)"
+        : Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } ? " (TMPDIR)" : "";
+
     /// <summary>$USER, $UID and $HOME, so that one value gives every user a directory of their own.</summary>
     public static string Expand(string value)
     {

@@ -17,14 +17,3 @@ public class BurrowException : Exception
 
     public int ExitCode { get; }
 }
-
-/// <summary>Exit codes shared by the CLI and the tests (as charliecloud's EXIT_* are).</summary>
-public static class ExitCodes
-{
-    public const int Success = 0;
-    public const int Failure = 255;
-    public const int Usage = 2;
-    public const int CommandNotExecutable = 126;
-    public const int CommandNotFound = 127;
-    public const int SignalBase = 128;
-}

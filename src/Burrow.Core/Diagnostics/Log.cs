@@ -3,7 +3,10 @@ namespace Burrow.Core.Diagnostics;
 /// <summary>
 /// Apptainer-style messages on stderr (<c>INFO:    </c>, <c>WARNING: </c>, <c>ERROR:   </c>), so that
 /// scripts and habits written for Apptainer carry over. Warnings are remembered and can be
-/// reprinted at exit, because a security fallback must never scroll away unseen.
+/// reprinted at exit, because a security fallback must never scroll away unseen. Messages quote image paths,
+/// layer entry names and registry replies, so control characters are escaped here, once for every message
+/// (<see cref="TerminalText"/>): an ERROR: or WARNING: is always exactly one line, and longer INFO/VERBOSE/DEBUG
+/// texts (a launch plan) continue on indented lines that cannot pass for a message of their own.
 /// </summary>
 public static class Log
 {
@@ -27,18 +30,28 @@ public static class Log
         {
             s_warnings.Add(message);
         }
-        Write(LogLevel.Warning, "WARNING: ", message);
+        if (LogLevel.Warning >= Level)
+        {
+            Error.WriteLine("WARNING: " + TerminalText.Escape(message));
+        }
     }
 
-    /// <summary>Errors are always printed, whatever the level.</summary>
-    public static void Failure(string message) => Error.WriteLine("ERROR:   " + message);
+    /// <summary>Errors are always printed, whatever the level, as one line.</summary>
+    public static void Failure(string message) => Error.WriteLine("ERROR:   " + TerminalText.Escape(message));
 
     private static void Write(LogLevel level, string prefix, string message)
     {
-        if (level >= Level)
+        if (level < Level)
         {
-            Error.WriteLine(prefix + message);
+            return;
         }
+        string[] lines = message.Split('\n');
+        var text = new System.Text.StringBuilder(prefix).Append(TerminalText.Escape(lines[0]));
+        for (int i = 1; i < lines.Length; i++)
+        {
+            text.Append('\n').Append(' ', prefix.Length).Append(TerminalText.Escape(lines[i]));
+        }
+        Error.WriteLine(text.ToString());
     }
 }
 

@@ -1,3 +1,4 @@
+using Burrow.Core.Diagnostics;
 using Burrow.Core.Oci;
 
 namespace Burrow.Core.Images;
@@ -13,6 +14,10 @@ public static class CacheEntries
     public static IReadOnlyList<CacheEntry> List(ImageCache cache, IReadOnlyCollection<string> types)
     {
         var result = new List<CacheEntry>();
+        if (!cache.CheckExisting())
+        {
+            return result;
+        }
         if (types.Contains("sif"))
         {
             result.AddRange(Files(cache.SifDirectory, "sif"));
@@ -24,12 +29,27 @@ public static class CacheEntries
         return result;
     }
 
-    private static IEnumerable<CacheEntry> Files(string dir, string type)
+    private static List<CacheEntry> Files(string dir, string type)
     {
-        if (!Directory.Exists(dir))
+        try
         {
-            yield break;
+            return Linux.FileStatus.OfPath(dir, followSymlinks: false) switch
+            {
+                null => [],
+                { Kind: Linux.FileKind.Directory } => Enumerate(dir, type).ToList(),
+                var st => throw new BurrowException($"the cache's {Path.GetFileName(dir)}/ ({dir}) is {Linux.FileKindText.Describe(st.Kind)}, not a directory",
+                    "remove it: the next pull recreates it"),
+            };
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BurrowException($"cannot list the cache directory {dir}: {FailureText.Reason(e)}",
+                "make it readable again (chmod u+rwx), or remove it: the next pull recreates it", ExitCodes.Failure, e);
+        }
+    }
+
+    private static IEnumerable<CacheEntry> Enumerate(string dir, string type)
+    {
         foreach (string alg in Directory.EnumerateDirectories(dir))
         {
             foreach (string file in Directory.EnumerateFiles(alg).Order(StringComparer.Ordinal))

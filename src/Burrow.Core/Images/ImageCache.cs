@@ -43,22 +43,53 @@ public sealed class ImageCache
         return Path.Combine(home, ".cache", "burrow");
     }
 
-    /// <summary>Creates the cache directories 0700 and removes temp files of pulls that no longer run.</summary>
+    private const string Hint = "set BURROW_CACHEDIR to a directory of your own, or use --disable-cache";
+
+    /// <summary>
+    /// Creates the cache directories 0700 whatever the umask, after checking that no other user can change any
+    /// directory on the way to them (<see cref="Files.TrustedDirectory"/>), and removes temp files of pulls that no
+    /// longer run.
+    /// </summary>
     public void Prepare()
     {
-        try
+        using (Linux.DirectoryHandle root = Files.TrustedDirectory.Ensure(Root, "the cache directory", Hint))
         {
-            PrivateFiles.EnsureDirectory(Root);
-            PrivateFiles.EnsureDirectory(TempDirectory);
-            PrivateFiles.EnsureDirectory(Path.Combine(BlobDirectory, "sha256"));
-            PrivateFiles.EnsureDirectory(Path.Combine(SifDirectory, "sha256"));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new BurrowException($"cannot create the cache directory {Root}: {e.Message}",
-                "set BURROW_CACHEDIR to a directory you own, or use --disable-cache");
+            Files.TrustedDirectory.EnsureChild(root, "tmp", "the cache directory", Hint).Dispose();
+            foreach (string kind in new[] { "blobs", "sif" })
+            {
+                using Linux.DirectoryHandle sub = Files.TrustedDirectory.EnsureChild(root, kind, "the cache directory", Hint);
+                Files.TrustedDirectory.EnsureChild(sub, "sha256", "the cache directory", Hint).Dispose();
+            }
         }
         RemoveStaleTemps();
+    }
+
+    /// <summary>
+    /// For listing and cleaning: the cache may be missing (then it is empty), but if it exists it must be a directory
+    /// Burrow can read, on a chain no other user can change; anything else is an error, never "0 files".
+    /// </summary>
+    /// <returns>False when there is no cache yet.</returns>
+    public bool CheckExisting()
+    {
+        Linux.FileStatus? st;
+        try
+        {
+            st = Linux.FileStatus.OfPath(Root);
+        }
+        catch (Linux.LinuxException e)
+        {
+            throw new BurrowException($"cannot use the cache directory {Root}: {e.Reason}", Hint, ExitCodes.Failure, e);
+        }
+        if (st is null)
+        {
+            return false;
+        }
+        if (st.Kind != Linux.FileKind.Directory)
+        {
+            throw new BurrowException($"the cache directory {Root} is {Linux.FileKindText.Describe(st.Kind)}, not a directory", Hint);
+        }
+        Files.TrustedDirectory.OpenExisting(Root, "the cache directory", Hint).Dispose();
+        return true;
     }
 
     public string BlobPath(Digest d) => Path.Combine(BlobDirectory, d.Algorithm, d.Hex);
@@ -219,7 +250,7 @@ public sealed class BlobStore(string blobDirectory, Func<string> newTempPath)
     public async Task<string> PutAsync(Digest d, Func<FileStream, Task> write)
     {
         string final = Path.Combine(blobDirectory, d.Algorithm, d.Hex);
-        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        PrivateFiles.EnsureDirectory(Path.GetDirectoryName(final)!);
         string temp = newTempPath();
         try
         {

@@ -48,13 +48,15 @@ public sealed class ImagePuller(ImageCache cache)
 {
     public async Task<PulledImage> PullAsync(ImageSource source, PullOptions options, CancellationToken ct)
     {
+        // SIGINT/SIGTERM/SIGHUP stop a pull wherever it is called from; every step below unwinds through its clean-up.
+        using CancellationTokenSource interruptible = Interruption.Linked(ct);
+        ct = interruptible.Token;
         string? privateTemp = null;
         Func<string, string> newTemp;
         string blobDir;
         if (options.DisableCache)
         {
-            privateTemp = Path.Combine(Config.ConfiguredDirectories.TempRoot(), "burrow-pull-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
-            PrivateFiles.EnsureDirectory(privateTemp);
+            privateTemp = Files.TemporaryDirectories.Create("burrow-pull");
             newTemp = suffix => Path.Combine(privateTemp, Guid.NewGuid().ToString("N")[..12] + suffix);
             blobDir = Path.Combine(privateTemp, "blobs");
         }
@@ -85,7 +87,7 @@ public sealed class ImagePuller(ImageCache cache)
             try
             {
                 clock.Restart();
-                OciSifConverter.Convert(image, layers, source.Text, options.Compression, workDir, tempSif);
+                OciSifConverter.Convert(image, layers, source.Text, options.Compression, workDir, tempSif, ct);
                 Log.Verbose($"flattened and converted to SIF in {clock.Elapsed.TotalSeconds:0.00} s");
                 ImageCache.Commit(tempSif, final);
             }
@@ -99,7 +101,7 @@ public sealed class ImagePuller(ImageCache cache)
         {
             if (privateTemp is not null)
             {
-                Directory.Delete(privateTemp, recursive: true);
+                Files.TemporaryDirectories.Remove(privateTemp);
             }
             throw;
         }

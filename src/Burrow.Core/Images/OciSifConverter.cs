@@ -13,7 +13,7 @@ namespace Burrow.Core.Images;
 /// </summary>
 public static class OciSifConverter
 {
-    public static void Convert(OciImage image, IReadOnlyList<LocalLayer> layers, string source, string compression, string workDir, string outSif)
+    public static void Convert(OciImage image, IReadOnlyList<LocalLayer> layers, string source, string compression, string workDir, string outSif, CancellationToken ct = default)
     {
         string arch = image.Architecture is { Length: > 0 } a && SifArch.CodeOf(a) is not null ? a : SifArch.Host;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -25,7 +25,7 @@ public static class OciSifConverter
         string squashfs = Path.Combine(workDir, "rootfs.sqfs");
         try
         {
-            SquashfsBuilder.Build(squashfs, compression, tar => LayerFlattener.Emit(tree, layers, tar));
+            SquashfsBuilder.Build(squashfs, compression, tar => LayerFlattener.Emit(tree, layers, tar), ct);
             using FileStream partition = new(squashfs, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
             SifObjectSpec[] objects =
             [

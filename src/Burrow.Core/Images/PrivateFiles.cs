@@ -10,13 +10,26 @@ public static class PrivateFiles
     public const UnixFileMode FileMode600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
 #pragma warning disable CA1416 // Burrow runs on Linux only; these are the Unix permission APIs.
-    /// <summary>Creates the directory (and missing parents) mode 0700, and tightens it to 0700 if it exists looser.</summary>
+    /// <summary>
+    /// Creates the directory (and missing parents) each with mode exactly 0700 whatever the umask, and tightens it to
+    /// 0700 if it exists looser. For directories inside one Burrow already holds private (the cache's tmp/, a work
+    /// directory); the roots themselves go through <see cref="Files.TrustedDirectory"/>, which checks the whole chain.
+    /// </summary>
     public static void EnsureDirectory(string path)
     {
-        Directory.CreateDirectory(path, DirMode);
-        if ((File.GetUnixFileMode(path) & ~DirMode) != 0)
+        string full = Path.GetFullPath(path);
+        var missing = new Stack<string>();
+        for (string? p = full; p is not null && !Directory.Exists(p); p = Path.GetDirectoryName(p))
         {
-            File.SetUnixFileMode(path, DirMode);
+            missing.Push(p);
+        }
+        foreach (string dir in missing)
+        {
+            Linux.FileSystem.MakeDirectory(dir, (int)DirMode);
+        }
+        if ((File.GetUnixFileMode(full) & ~DirMode) != 0)
+        {
+            File.SetUnixFileMode(full, DirMode);
         }
     }
 

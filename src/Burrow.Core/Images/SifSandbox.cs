@@ -40,10 +40,13 @@ public static class SifSandbox
             throw new BurrowException($"cannot run unsquashfs to unpack {sifPath}: {e.Message}", "install squashfs-tools (apt install squashfs-tools)");
         }
         using (p)
+        // A signal stops the unpacking (the caller removes the half-made tree).
+        using (Interruption.Token.Register(() => { try { p.Kill(); } catch (InvalidOperationException) { } }))
         {
             Task<string> stdout = p.StandardOutput.ReadToEndAsync();
             string stderr = p.StandardError.ReadToEnd();
             p.WaitForExit();
+            Interruption.ThrowIfRequested();
             string[] problems = (stderr + stdout.Result).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             string[] devices = problems.Where(l => l.Contains("because you're not superuser", StringComparison.Ordinal)).ToArray();
             string[] other = problems.Except(devices).ToArray();
@@ -58,21 +61,15 @@ public static class SifSandbox
         }
     }
 
-    /// <summary>A private temp directory (0700) for an extracted image; the caller removes it.</summary>
-    public static string NewTemporaryDirectory()
-    {
-        string root = Config.ConfiguredDirectories.TempRoot();
-        string dir = Path.Combine(root, "burrow-sandbox-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(root);
-        PrivateFiles.EnsureDirectory(dir);
-        return dir;
-    }
+    /// <summary>A private temp directory (0700, locked while this process lives, see TemporaryDirectories); the caller removes it.</summary>
+    public static string NewTemporaryDirectory() => Files.TemporaryDirectories.Create("burrow-sandbox");
 
     public static bool LooksLikeSif(string path)
     {
         try
         {
-            using var fs = new FileStream(path, FileMode.Open, FileAccess.Read);
+            // Only a regular file can be a SIF: a FIFO must not block here, nor a device be opened.
+            using FileStream fs = Linux.RegularFile.OpenRead(path, 4096);
             byte[] head = new byte[42];
             int n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             return n >= 42 && System.Text.Encoding.ASCII.GetString(head, 32, 10) == "SIF_MAGIC\0";

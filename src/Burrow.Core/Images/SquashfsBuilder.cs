@@ -16,7 +16,7 @@ public static class SquashfsBuilder
     public static readonly IReadOnlyList<string> Compressions = ["zstd", "gzip", "xz", "lz4", "lzo", "lzma"];
 
     /// <summary>Runs tar2sqfs writing <paramref name="output"/>; <paramref name="writeTar"/> streams the tar into its stdin.</summary>
-    public static void Build(string output, string compression, Action<Stream> writeTar)
+    public static void Build(string output, string compression, Action<Stream> writeTar, CancellationToken ct = default)
     {
         if (!Compressions.Contains(compression))
         {
@@ -52,6 +52,8 @@ public static class SquashfsBuilder
                 "install squashfs-tools-ng (Debian/Ubuntu: apt install squashfs-tools-ng)");
         }
         using (process)
+        // A signal stops the build: tar2sqfs is killed, the tar writer sees a broken pipe, the caller cleans up.
+        using (ct.Register(() => { try { process.Kill(); } catch (InvalidOperationException) { } }))
         {
             Task<string> stderr = process.StandardError.ReadToEndAsync();
             Task<string> stdout = process.StandardOutput.ReadToEndAsync();
@@ -77,6 +79,7 @@ public static class SquashfsBuilder
                 }
             }
             process.WaitForExit();
+            ct.ThrowIfCancellationRequested();
             string err = (stderr.Result + stdout.Result).Trim();
             if (process.ExitCode != 0 || writeFailure is not null)
             {

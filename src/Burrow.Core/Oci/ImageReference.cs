@@ -73,9 +73,9 @@ public sealed partial record ImageReference(string Registry, string Repository, 
         {
             registry = DockerHub;
         }
-        if (!HostPattern().IsMatch(registry))
+        if (!IsValidHost(registry))
         {
-            throw Invalid(original, $"the registry \"{registry}\" is not a host name with an optional port");
+            throw Invalid(original, $"the registry \"{registry}\" is not a host name with an optional port (1 to 65535)");
         }
         if (path != path.ToLowerInvariant())
         {
@@ -94,6 +94,17 @@ public sealed partial record ImageReference(string Registry, string Repository, 
             tag = "latest";
         }
         return new ImageReference(registry, path, tag, digest);
+    }
+
+    /// <summary>host[:port] as a registry is written: a DNS name, an IPv4 address or [IPv6], and a port from 1 to 65535.</summary>
+    public static bool IsValidHost(string registry)
+    {
+        if (!HostPattern().IsMatch(registry))
+        {
+            return false;
+        }
+        int colon = registry.LastIndexOf(':');
+        return colon < 0 || registry.EndsWith(']') || (int.TryParse(registry[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) && port is >= 1 and <= 65535);
     }
 
     private static BurrowException Invalid(string text, string why) =>

@@ -4,35 +4,27 @@ namespace Burrow.Core.Sif;
 
 /// <summary>
 /// Creates a whole SIF image in one step (the reference's CreateContainer with descriptors). The file
-/// appears complete or not at all: it is written to a temporary name beside the target, flushed to disk
-/// and renamed over it.
+/// appears complete or not at all: it is written to a temporary file beside the target, flushed to disk
+/// and renamed over it (see Files.OutputFile).
 /// </summary>
 public static class SifBuilder
 {
     public static void Create(string path, IReadOnlyList<SifObjectSpec> objects, SifCreateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(objects);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full) ?? "/";
-        string temp = Path.Combine(dir, "." + Path.GetFileName(full) + ".tmp-" + Guid.NewGuid().ToString("N")[..12]);
+        // Through Files.OutputFile: a temp file no other user can plant or redirect, fsync'ed and renamed into place.
+        using Files.OutputFile output = Files.OutputFile.Create(path, overwrite: true);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-            using (SifImage image = SifImage.CreateInto(new StreamSifStorage(stream, leaveOpen: true), path, objects, options ?? new SifCreateOptions()))
+            using (SifImage image = SifImage.CreateInto(new StreamSifStorage(output.Stream, leaveOpen: true), path, objects, options ?? new SifCreateOptions()))
             {
             }
-            File.Move(temp, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
             throw new BurrowException($"cannot create SIF image {path}: {SifIoText.Of(e)}", null, ExitCodes.Failure, e);
         }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+        output.Commit();
     }
 
     /// <summary>Writes a new image into a seekable stream (truncated first), for in-memory images and tests.</summary>
@@ -40,19 +32,5 @@ public static class SifBuilder
     {
         ArgumentNullException.ThrowIfNull(objects);
         using SifImage image = SifImage.CreateInto(new StreamSifStorage(stream, leaveOpen: true), "(stream)", objects, options ?? new SifCreateOptions());
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

@@ -45,19 +45,26 @@ public sealed partial class SifImage : IDisposable
     /// <summary>Opens a file; writable images are opened read-write without creating or truncating.</summary>
     public static SifImage Open(string path, bool writable)
     {
-        if (Directory.Exists(path))
+        if (string.IsNullOrEmpty(path))
         {
-            throw new BurrowException($"cannot open SIF image {path}: it is a directory", "give the path of a .sif file");
+            throw new BurrowException("no SIF image given (an empty path)", "give the path of a .sif file", ExitCodes.Usage);
         }
         SafeFileHandle handle;
         try
         {
-            handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read, FileShare.Read);
+            // A regular file only (a FIFO would block the open, /dev/zero would pass for a huge image), opened once:
+            // every later read and write goes through this descriptor.
+            handle = Linux.RegularFile.Open(path, writable);
+        }
+        catch (Linux.NotRegularFileException e)
+        {
+            throw new BurrowException($"cannot open SIF image {path}: it is {Linux.FileKindText.Describe(e.Kind)}", "give the path of a .sif file", ExitCodes.Failure, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            bool denied = e is Linux.LinuxException { Errno: Linux.Errno.EACCES or Linux.Errno.EPERM } or UnauthorizedAccessException;
             throw new BurrowException($"cannot open SIF image {path}: {SifIoText.Of(e)}",
-                e is UnauthorizedAccessException && writable ? "editing an image needs write permission on it" : null, ExitCodes.Failure, e);
+                denied && writable ? "editing an image needs write permission on it" : null, ExitCodes.Failure, e);
         }
         return Load(new FileSifStorage(handle, writable), path);
     }

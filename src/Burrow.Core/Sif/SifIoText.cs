@@ -8,6 +8,8 @@ public static class SifIoText
 {
     public static string Of(Exception e) => e switch
     {
+        Linux.LinuxException l => l.Reason.Length > 0 ? char.ToLowerInvariant(l.Reason[0]) + l.Reason[1..] : l.Message,
+        Linux.NotRegularFileException n => "it is " + Linux.FileKindText.Describe(n.Kind),
         FileNotFoundException or DirectoryNotFoundException => "no such file or directory",
         UnauthorizedAccessException => "permission denied",
         PathTooLongException => "the path is too long",

@@ -96,7 +96,7 @@ public static class SifText
         }
         if (d.Name.Length > 0)
         {
-            rows.Add(["", "Name:", d.Name]);
+            rows.Add(["", "Name:", Diagnostics.TerminalText.Escape(d.Name)]); // the image's text: no ESC sequences on the terminal
         }
         switch (d.Type)
         {

@@ -6,8 +6,7 @@ namespace Burrow.Linux.Interop;
 // blocked workers. Values are checked against the C headers by FuseHeaderTests.
 internal static partial class Sys
 {
-    internal const int O_NONBLOCK = 0x800;
-    internal const int F_GETFL = 3, F_SETFL = 4;
+    // O_NONBLOCK, F_GETFL and F_SETFL are with the other file constants in Sys.Files.
     internal const short POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
     internal const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
 

@@ -26,7 +26,10 @@ public sealed class BackgroundBurrow : IDisposable
 
     public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
 
-    public static BackgroundBurrow Start(TestUser user, params string[] args)
+    public static BackgroundBurrow Start(TestUser user, params string[] args) => StartWith(user, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Start"/>, with extra environment (BURROW_CACHEDIR, TMPDIR and the like).</summary>
+    public static BackgroundBurrow StartWith(TestUser user, IReadOnlyDictionary<string, string> env, params string[] args)
     {
         var psi = new ProcessStartInfo
         {
@@ -40,6 +43,10 @@ public sealed class BackgroundBurrow : IDisposable
         psi.Environment["HOME"] = user.Home;
         psi.Environment["USER"] = user.Name;
         psi.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+        foreach ((string k, string v) in env)
+        {
+            psi.Environment[k] = v;
+        }
         if (E2EEnvironment.IsRoot)
         {
             psi.FileName = "setpriv";

@@ -109,15 +109,30 @@ public sealed class CredentialStore
         }
     }
 
+    /// <summary>Credentials files larger than this are not credentials files.</summary>
+    private const int MaxFileBytes = 1 << 20;
+
     private static AuthFile? Read(string file)
     {
-        if (!File.Exists(file))
+        byte[] bytes;
+        try
         {
+            // A regular file only: a FIFO planted or left there must not hang a pull.
+            using Microsoft.Win32.SafeHandles.SafeFileHandle fd = Linux.RegularFile.Open(file);
+            bytes = Linux.FileDescriptors.ReadAll(fd, MaxFileBytes, file);
+        }
+        catch (Linux.LinuxException e) when (e.Errno is Linux.Errno.ENOENT or Linux.Errno.ENOTDIR)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            Log.Warning($"ignoring the credentials file {file}: {FailureText.Reason(e)}");
             return null;
         }
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(file), OciJsonContext.Default.AuthFile);
+            return JsonSerializer.Deserialize(bytes, OciJsonContext.Default.AuthFile);
         }
         catch (JsonException e)
         {
@@ -129,18 +144,14 @@ public sealed class CredentialStore
     private static void Write(AuthFile auth)
     {
         string file = OwnFile;
-        string dir = Path.GetDirectoryName(file)!;
-        Images.PrivateFiles.EnsureDirectory(dir);
-        string temp = file + ".tmp" + Environment.ProcessId;
-        File.Delete(temp);
-        // Created 0600 from the start: a password must never sit in a world-readable file, not even for a moment.
-        using (FileStream fs = Images.PrivateFiles.CreateFile(temp))
-        {
-            JsonSerializer.Serialize(fs, auth, OciJsonContext.Default.AuthFile);
-            fs.Flush(flushToDisk: true);
-        }
-        Images.PrivateFiles.SetMode(temp, Images.PrivateFiles.FileMode600);
-        File.Move(temp, file, overwrite: true);
+        // ~/.config/burrow: created 0700, on a chain of directories no other user can change.
+        Linux.DirectoryHandle dir = Files.TrustedDirectory.Ensure(Path.GetDirectoryName(file)!, "the configuration directory",
+            "set XDG_CONFIG_HOME to a directory of your own");
+        // Created 0600 from the start (a password must never sit in a readable file, not even for a moment), under a
+        // name nobody can plant, and renamed into place.
+        using Files.OutputFile output = Files.OutputFile.CreateIn(dir, Path.GetFileName(file), overwrite: true, Files.OutputFile.PrivateMode);
+        JsonSerializer.Serialize(output.Stream, auth, OciJsonContext.Default.AuthFile);
+        output.Commit();
     }
 
     private static string Home() => Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } h ? h

@@ -22,9 +22,15 @@ public sealed record RegistryOptions
     public static RegistryOptions FromEnvironment(bool insecure)
     {
         TimeSpan timeout = TimeSpan.FromSeconds(60);
-        if (Environment.GetEnvironmentVariable("BURROW_REGISTRY_TIMEOUT") is { Length: > 0 } t
-            && double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds > 0)
+        if (Environment.GetEnvironmentVariable("BURROW_REGISTRY_TIMEOUT") is { Length: > 0 } t)
         {
+            // A value that is not a positive number of seconds is a mistake to say, not one to ignore.
+            if (!double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double seconds)
+                || !double.IsFinite(seconds) || seconds <= 0 || seconds > 86400)
+            {
+                throw new Diagnostics.BurrowException($"BURROW_REGISTRY_TIMEOUT=\"{t}\" is not a number of seconds between 0 and 86400",
+                    "set it to e.g. 60, or unset it for the default of 60 seconds", Diagnostics.ExitCodes.Usage);
+            }
             timeout = TimeSpan.FromSeconds(seconds);
         }
         var hosts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

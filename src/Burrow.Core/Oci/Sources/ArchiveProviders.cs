@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Burrow.Core.Diagnostics;
 using Burrow.Core.Images;
 using Burrow.Core.Oci.Layers;
+using Burrow.Linux;
 
 namespace Burrow.Core.Oci.Sources;
 
@@ -16,45 +17,85 @@ internal static class ArchiveMembers
 {
     public static Dictionary<string, string> Extract(string archive, string workDir, Func<string, bool> wanted, string display)
     {
-        if (!File.Exists(archive))
-        {
-            throw new BurrowException($"{display}: no such file: {archive}");
-        }
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        FileStream file;
+        try
+        {
+            // A regular file only: a FIFO would block here for ever, /dev/zero would never end.
+            file = RegularFile.OpenRead(archive, 1 << 20);
+        }
+        catch (IOException e)
+        {
+            throw new BurrowException($"{display}: cannot read {archive}: {FailureText.Reason(e)}",
+                e is LinuxException { Errno: Errno.ENOENT } ? "check the path of the archive" : "give a tar file made by docker save, podman save or an OCI tool", ExitCodes.Failure, e);
+        }
         PrivateFiles.EnsureDirectory(workDir);
         try
         {
-            using FileStream file = LayerCompression.OpenFile(archive);
-            using var reader = new TarReader(file);
-            int n = 0;
-            while (reader.GetNextEntry(copyData: false) is { } entry)
+            using (file)
+            using (var reader = new TarReader(file))
             {
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
+                int n = 0;
+                while (reader.GetNextEntry(copyData: false) is { } entry)
                 {
-                    continue;
+                    Interruption.ThrowIfRequested();
+                    if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null)
+                    {
+                        continue;
+                    }
+                    if (!EntryName.TrySplit(entry.Name, out List<string> parts, out _) || parts.Count == 0)
+                    {
+                        continue;
+                    }
+                    string name = string.Join('/', parts);
+                    if (!wanted(name))
+                    {
+                        continue;
+                    }
+                    string target = Path.Combine(workDir, "m" + n++);
+                    try
+                    {
+                        using FileStream output = PrivateFiles.CreateFile(target);
+                        entry.DataStream.CopyTo(output);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        // .NET reports EFBIG (a file over ulimit -f) as an argument error of the write.
+                        throw new BurrowException($"{display}: cannot copy {name} out of the archive: the file is larger than the file size limit allows",
+                            "raise the limit (ulimit -f unlimited)", ExitCodes.Failure, e);
+                    }
+                    result[name] = target;
                 }
-                if (!EntryName.TrySplit(entry.Name, out List<string> parts, out _) || parts.Count == 0)
-                {
-                    continue;
-                }
-                string name = string.Join('/', parts);
-                if (!wanted(name))
-                {
-                    continue;
-                }
-                string target = Path.Combine(workDir, "m" + n++);
-                using (FileStream output = PrivateFiles.CreateFile(target))
-                {
-                    entry.DataStream.CopyTo(output);
-                }
-                result[name] = target;
+            }
+            return result;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ArgumentException)
+        {
+            RemoveQuietly(workDir);
+            throw new ImageFormatException($"{display}: {archive} is not a valid tar archive: {(e is EndOfStreamException ? "it ends in the middle of an entry (truncated?)" : e.Message)}",
+                "check that the archive was copied whole");
+        }
+        catch
+        {
+            RemoveQuietly(workDir);
+            throw;
+        }
+    }
+
+    /// <summary>Removes a work directory on a failure path; a failure to remove it is not the error to report.</summary>
+    public static void RemoveQuietly(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
             }
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ImageFormatException($"{display}: {archive} is not a valid tar archive: {e.Message}");
+            Log.Debug($"cannot remove {dir}: {e.Message}");
         }
-        return result;
     }
 }
 
@@ -74,15 +115,21 @@ public sealed partial class OciArchiveProvider : IImageProvider
             foreach ((string name, string path) in members)
             {
                 string dest = Path.Combine(workDir, name);
-                Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+                PrivateFiles.EnsureDirectory(Path.GetDirectoryName(dest)!);
                 File.Move(path, dest);
             }
+            _layout = new OciLayoutProvider(workDir, tag, display);
+        }
+        catch
+        {
+            // The constructor failed, so nobody will Dispose this provider: its work directory goes now.
+            ArchiveMembers.RemoveQuietly(workDir);
+            throw;
         }
         finally
         {
-            Directory.Delete(workDir + ".x", recursive: true);
+            ArchiveMembers.RemoveQuietly(workDir + ".x");
         }
-        _layout = new OciLayoutProvider(workDir, tag, display);
     }
 
     public Task<OciImage> ResolveAsync(string arch, CancellationToken ct) => _layout.ResolveAsync(arch, ct);

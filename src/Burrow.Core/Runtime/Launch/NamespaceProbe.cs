@@ -35,11 +35,17 @@ public static class NamespaceProbe
         {
             return new ProbeResult(new ProbeFinding(false, $"the starter {paths.Starter} is missing"), null);
         }
-        string dir = Path.Combine(Config.ConfiguredDirectories.TempRoot(),
-            "burrow-probe-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Random.Shared.Next().ToString("x8", CultureInfo.InvariantCulture));
+        string dir;
         try
         {
-            Images.PrivateFiles.EnsureDirectory(dir);
+            dir = Files.TemporaryDirectories.Create("burrow-probe");
+        }
+        catch (BurrowException e)
+        {
+            return new ProbeResult(new ProbeFinding(false, "cannot run the probe: " + e.Message), null);
+        }
+        try
+        {
             foreach (string sub in new[] { "lower", "merged", "tmp" })
             {
                 Directory.CreateDirectory(Path.Combine(dir, sub));
@@ -53,14 +59,7 @@ public static class NamespaceProbe
         }
         finally
         {
-            try
-            {
-                Directory.Delete(dir, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Log.Debug($"probe directory {dir}: {e.Message}");
-            }
+            Files.TemporaryDirectories.Remove(dir);
         }
     }
 

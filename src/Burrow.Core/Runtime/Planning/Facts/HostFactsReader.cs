@@ -73,22 +73,31 @@ public static class HostFactsReader
 
     private static string ReadEnvFile(string file)
     {
-        if (KindOf(file) != PathKind.File)
+        // Said for what it is: a directory, a FIFO (which would block the read) or /dev/zero is not an env file.
+        switch (Files.UserPath.Stat(file, "--env-file", allowMissing: true))
         {
-            throw new BurrowException($"--env-file {file}: no such file", "give the path of a file of NAME=value lines");
+            case null:
+                throw new BurrowException($"--env-file {file}: no such file", "give the path of a file of NAME=value lines");
+            case { Kind: not FileKind.Regular } st:
+                throw new BurrowException($"--env-file {file}: it is {st.Kind.Describe()}, not a regular file", "give the path of a file of NAME=value lines");
         }
         try
         {
-            var info = new FileInfo(file);
-            if (info.Length > MaxEnvFileBytes)
-            {
-                throw new BurrowException($"--env-file {file}: larger than {MaxEnvFileBytes} bytes", "an env file holds NAME=value lines");
-            }
-            return File.ReadAllText(file);
+            using Microsoft.Win32.SafeHandles.SafeFileHandle fd = RegularFile.Open(file);
+            return System.Text.Encoding.UTF8.GetString(FileDescriptors.ReadAll(fd, MaxEnvFileBytes, file));
         }
-        catch (UnauthorizedAccessException e)
+        catch (InvalidDataException)
         {
-            throw new BurrowException($"--env-file {file}: permission denied", "make it readable by you", inner: e);
+            throw new BurrowException($"--env-file {file}: larger than {MaxEnvFileBytes} bytes", "an env file holds NAME=value lines");
+        }
+        catch (NotRegularFileException e)
+        {
+            throw new BurrowException($"--env-file {file}: it is {e.Kind.Describe()}, not a regular file", "give the path of a file of NAME=value lines");
+        }
+        catch (LinuxException e)
+        {
+            throw new BurrowException($"--env-file {file}: {(e.Errno == Errno.EACCES ? "permission denied" : e.Reason)}",
+                e.Errno == Errno.EACCES ? "make it readable by you" : "give the path of a file of NAME=value lines", inner: e);
         }
     }
 }

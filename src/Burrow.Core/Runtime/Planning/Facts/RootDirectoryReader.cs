@@ -32,9 +32,27 @@ public sealed class RootDirectoryReader : IImageRootReader, IDisposable
         _ => PathKind.Other,
     });
 
-    public string? ReadText(string containerPath, int maxBytes) => KindOf(containerPath) != PathKind.File
-        ? null
-        : Guard(containerPath, () => _root.ReadText(containerPath, maxBytes));
+    public string? ReadText(string containerPath, int maxBytes)
+    {
+        if (KindOf(containerPath) != PathKind.File)
+        {
+            return null;
+        }
+        try
+        {
+            return Guard(containerPath, () => _root.ReadText(containerPath, maxBytes));
+        }
+        catch (InvalidDataException e)
+        {
+            // An image's /etc/passwd of 5 MB, a runscript of 2 GB: refused by size, named with the limit.
+            throw new BurrowException($"{containerPath} in the image {_root.HostPath} is larger than {SizeText(maxBytes)}, the most Burrow reads of it",
+                "an image file this large is a mistake or an attack: check the image", inner: e);
+        }
+    }
+
+    private static string SizeText(int bytes) => bytes >= 1 << 20 && bytes % (1 << 20) == 0
+        ? $"{bytes >> 20} MiB ({bytes} bytes)"
+        : $"{bytes} bytes";
 
     public IReadOnlyList<string> ListFiles(string containerDirectory)
     {
