@@ -21,7 +21,7 @@ public static class ConfigParser
         if (document.HasErrors)
         {
             DiagnosticMessage first = document.Diagnostics.First(d => d.Kind == DiagnosticMessageKind.Error);
-            throw Error(file, first.Span.Start.Line + 1, $"not valid TOML: {first.Message}");
+            throw Error(file, first.Span.Start.Line + 1, $"not valid TOML: {first.Message}", "fix the TOML at that line (key = value, strings in double quotes)");
         }
         foreach (TableSyntaxBase table in document.Tables)
         {
@@ -43,7 +43,7 @@ public static class ConfigParser
             }
             if (pair.Value is null)
             {
-                throw Error(file, line, $"{name}: no value");
+                throw Error(file, line, $"{name}: no value", $"write it as the default is written: {name} = {ConfigKeys.Render(defaults, name)}");
             }
             try
             {
@@ -51,7 +51,8 @@ public static class ConfigParser
             }
             catch (ConfigValueException e)
             {
-                throw Error(file, line, $"{name}: {e.Message}", "the shipped burrow.conf documents each key's values");
+                throw Error(file, line, $"{name}: {e.Message}",
+                    $"write it as the default is written: {name} = {ConfigKeys.Render(defaults, name)} (the shipped burrow.conf documents every key)");
             }
             origins[name] = new ConfigOrigin(file, line);
         }

@@ -25,7 +25,7 @@ public static class SifSandbox
             }
             offset = partition.Offset;
         }
-        var psi = new ProcessStartInfo(Runtime.ExecutableSearch.OnPath("unsquashfs") ?? "unsquashfs") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(Runtime.ExecutableSearch.Require("unsquashfs", "squashfs-tools", "unpacking a SIF")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string a in new[] { "-q", "-n", "-no-xattrs", "-o", offset.ToString(CultureInfo.InvariantCulture), "-d", destination, sifPath })
         {
             psi.ArgumentList.Add(a);

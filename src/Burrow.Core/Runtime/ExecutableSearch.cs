@@ -26,6 +26,15 @@ public static class ExecutableSearch
         return dirs;
     }
 
+    /// <summary>
+    /// <see cref="OnPath"/>, or a BurrowException naming the directories searched (binary-path, with $PATH expanded)
+    /// and the Debian package that has the program: a helper missing from binary-path is never looked up elsewhere.
+    /// </summary>
+    public static string Require(string name, string package, string purpose) =>
+        OnPath(name) ?? throw new Diagnostics.BurrowException(
+            $"{name} (needed for {purpose}) is not in binary-path ({string.Join(":", Directories())})",
+            $"install {package} (apt install {package}), or add its directory to binary-path in burrow.conf (burrow config show prints it)");
+
     /// <summary>The first executable regular file called <paramref name="name"/> in <see cref="Directories"/>, or null.</summary>
     public static string? OnPath(string name)
     {

@@ -120,13 +120,16 @@ public class ConfigParserTests
     {
         BurrowException e = Fails("# a comment\n" + line + "\n");
         Assert.Equal($"{File} line 2: {message}", e.Message);
-        Assert.Equal("the shipped burrow.conf documents each key's values", e.Hint);
+        string key = line.Split(' ')[0];
+        Assert.Equal($"write it as the default is written: {key} = {ConfigKeys.Render(BurrowConfig.Default, key)} (the shipped burrow.conf documents every key)", e.Hint);
     }
 
     [Fact]
     public void TomlMistakesAndTablesAreErrorsWithTheirLine()
     {
-        Assert.StartsWith($"{File} line 3: not valid TOML: ", Fails("allow-pid-ns = true\n\nallow-ipc-ns = \n").Message);
+        BurrowException toml = Fails("allow-pid-ns = true\n\nallow-ipc-ns = \n");
+        Assert.StartsWith($"{File} line 3: not valid TOML: ", toml.Message);
+        Assert.Equal("fix the TOML at that line (key = value, strings in double quotes)", toml.Hint);
         Assert.StartsWith($"{File} line 2: not valid TOML: ", Fails("allow-pid-ns = true\nallow-pid-ns = false\n").Message);
         Assert.Equal($"{File} line 2: unknown table [mounts]: burrow.conf has only top-level keys", Fails("allow-pid-ns = true\n[mounts]\nhome = \"no\"\n").Message);
     }
