@@ -91,6 +91,15 @@ public sealed record BurrowConfig
     /// <summary><c>ecl-file</c>: the execution control list, absolute; the loader resolves it (default: ecl.toml beside the configuration).</summary>
     public string EclFile { get; init; } = "/etc/burrow/ecl.toml";
 
+    /// <summary>
+    /// Whether the file at <see cref="EclFile"/> exists and says <c>activated = true</c> (read by the loader; not a key).
+    /// Burrow cannot verify SIF signatures yet, so an activated list refuses SIF images (<see cref="Images.ImagePolicy"/>).
+    /// </summary>
+    public bool EclActivated { get; init; }
+
+    /// <summary>The line <c>activated = true</c> is on in <see cref="EclFile"/>, for the refusal.</summary>
+    public int EclActivatedLine { get; init; }
+
     /// <summary>The line each key was set on; a key that is absent has its default.</summary>
     public IReadOnlyDictionary<string, ConfigOrigin> Origins { get; init; } = new Dictionary<string, ConfigOrigin>(StringComparer.Ordinal);
 

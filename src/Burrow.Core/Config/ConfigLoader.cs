@@ -36,21 +36,23 @@ public static class ConfigLoader
         }
         string path = chosen is null ? installation.ConfigFile : System.IO.Path.GetFullPath(chosen);
         BurrowConfig defaults = BurrowConfig.Default with { EclFile = installation.DefaultEclFile };
-        string? text = Read(path, installation.InstalledByRoot, required: chosen is not null, by);
-        if (text is null)
-        {
-            return new LoadedConfig(defaults, path, Exists: false, by);
-        }
-        BurrowConfig config = ConfigParser.Parse(text, path, defaults);
+        string? text = Read(path, installation.InstalledByRoot, required: chosen is not null, by, "configuration");
+        BurrowConfig config = text is null ? defaults : ConfigParser.Parse(text, path, defaults);
         if (!config.EclFile.StartsWith('/'))
         {
             config = config with { EclFile = System.IO.Path.GetFullPath(config.EclFile, System.IO.Path.GetDirectoryName(path)!) };
         }
-        return new LoadedConfig(config, path, Exists: true, by);
+        // The execution control list is policy as the configuration is: the same ownership rules. Absent: nothing to enforce.
+        if (Read(config.EclFile, installation.InstalledByRoot, required: false, "ecl-file", "execution control list") is { } ecl)
+        {
+            int line = EclReader.ActivatedLine(ecl, config.EclFile);
+            config = config with { EclActivated = line > 0, EclActivatedLine = line };
+        }
+        return new LoadedConfig(config, path, Exists: text is not null, by);
     }
 
     /// <summary>The file's text, checked on the opened file itself (no window between the check and the read); null when it does not exist and need not.</summary>
-    private static string? Read(string path, bool installedByRoot, bool required, string by)
+    private static string? Read(string path, bool installedByRoot, bool required, string by, string what)
     {
         SafeFileHandle handle;
         try
@@ -69,16 +71,16 @@ public static class ConfigLoader
         {
             string why = e is FileNotFoundException or DirectoryNotFoundException ? "no such file"
                 : e is UnauthorizedAccessException ? "permission denied" : e.Message;
-            throw new BurrowException($"cannot read the configuration {path}{(required ? $" ({by})" : "")}: {why}",
+            throw new BurrowException($"cannot read the {what} {path}{(required ? $" ({by})" : "")}: {why}",
                 required ? $"give the path of a burrow.conf to {by}" : "make it readable by everyone (chmod a+r), as the shipped file is");
         }
         using (handle)
         {
             FileStatus status = FileStatus.Of(handle, path);
-            ConfigFileRules.Check(path, status, ConfigFileRules.IsSystem(path, status, installedByRoot));
+            ConfigFileRules.Check(path, status, ConfigFileRules.IsSystem(path, status, installedByRoot), what);
             if (status.Size > ConfigParser.MaxBytes)
             {
-                throw new BurrowException($"the configuration {path} is larger than {ConfigParser.MaxBytes} bytes: it is not a burrow.conf");
+                throw new BurrowException($"the {what} {path} is larger than {ConfigParser.MaxBytes} bytes: it is not a TOML file of Burrow's");
             }
             byte[] bytes = FileDescriptors.ReadAll(handle, ConfigParser.MaxBytes, path);
             try
@@ -87,7 +89,7 @@ public static class ConfigLoader
             }
             catch (DecoderFallbackException)
             {
-                throw new BurrowException($"the configuration {path} is not UTF-8 text", "TOML files are UTF-8");
+                throw new BurrowException($"the {what} {path} is not UTF-8 text", "TOML files are UTF-8");
             }
         }
     }

@@ -50,6 +50,7 @@ public static class ImageOpener
     private static string Pull(OciImageSpec spec, ImageOpenOptions options)
     {
         ImagePolicy.RequireKind(spec, Config.ImageKind.Oci, options.Config);
+        ImagePolicy.RequireNoActiveEcl(spec, options.Config);
         var cache = new ImageCache(ImageCache.DefaultRoot());
         PulledImage pulled = new ImagePuller(cache).PullAsync(spec.Source, options.Pull, CancellationToken.None).GetAwaiter().GetResult();
         return pulled.SifPath;
@@ -68,6 +69,7 @@ public static class ImageOpener
                 bool encrypted = partition.FsType is SifFsType.Encrypted or SifFsType.GocryptfsSquash;
                 ImagePolicy.RequireKind(spec, encrypted ? Config.ImageKind.Encrypted : Config.ImageKind.Sif, options.Config);
                 ImagePolicy.RequireLocation(spec, sif.FileHandle!, options.Config);
+                ImagePolicy.RequireNoActiveEcl(spec, options.Config);
             }
             if (partition.FsType != SifFsType.Squash)
             {

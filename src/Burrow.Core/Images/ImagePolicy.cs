@@ -28,6 +28,23 @@ public static class ImagePolicy
             allowed.Length > 0 ? $"the kinds allowed here are: {allowed}" : "no kind of image is allowed here; ask the administrator");
     }
 
+    /// <summary>
+    /// ecl-file: an activated execution control list says which signed SIF images may run. Burrow cannot verify SIF
+    /// signatures yet, so it refuses every SIF (and every OCI source, which runs as a SIF) rather than run one the
+    /// list would forbid. Sandboxes are not governed by the list (Apptainer's rule too).
+    /// </summary>
+    public static void RequireNoActiveEcl(ImageSpec spec, BurrowConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.EclActivated)
+        {
+            throw new BurrowException(
+                $"image {spec.Given}: the execution control list {config.EclFile} is activated (line {config.EclActivatedLine.ToString(CultureInfo.InvariantCulture)}), and Burrow cannot verify SIF signatures yet, so no SIF image may run here",
+                "ask the administrator to set activated = false in it, or run a sandbox directory");
+        }
+    }
+
     /// <summary>limit-container-paths and limit-container-owners, on the opened file or directory.</summary>
     public static void RequireLocation(ImageSpec spec, SafeFileHandle opened, BurrowConfig config)
     {

@@ -4,6 +4,7 @@ using Burrow.E2E.Harness;
 namespace Burrow.E2E.Config;
 
 /// <summary><c>burrow check</c> as the unprivileged users: what this machine lets each of them do, and the fix for what is missing.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class CheckTests
 {
     private static JsonElement Feature(JsonDocument doc, string name) =>

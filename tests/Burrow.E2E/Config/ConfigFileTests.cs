@@ -7,6 +7,7 @@ namespace Burrow.E2E.Config;
 /// file, the line, the key and the fix; a system file anyone but root may change stops Burrow; only root chooses
 /// another file on an installation root made; <c>burrow config show</c> says where every value came from.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ConfigFileTests : IClassFixture<AdminInstallation>
 {
     private static TestUser User => E2EEnvironment.UserWithoutRange;

@@ -7,6 +7,7 @@ namespace Burrow.E2E.Config;
 /// command works under the default file and is refused, or sees less, under the administrator's setting. Every
 /// refusal names the key, the file and the line.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ConfigObeyedTests : IClassFixture<AdminInstallation>, IDisposable
 {
     private static TestUser User => E2EEnvironment.UserWithoutRange;
@@ -236,5 +237,24 @@ public sealed class ConfigObeyedTests : IClassFixture<AdminInstallation>, IDispo
         Assert.True(fakeroot.ExitCode == 255, fakeroot.ToString());
         Assert.Contains("newuidmap", fakeroot.Stderr);
         Assert.Contains("/nonexistent/bin", fakeroot.Stderr);
+    }
+
+    [Fact]
+    public void AnActivatedExecutionControlListRefusesSifImages()
+    {
+        string ecl = Path.Combine(_scratch, "lists", "ecl.toml");
+        Directory.CreateDirectory(Path.GetDirectoryName(ecl)!);
+        File.WriteAllText(ecl, "# signed images only\nactivated = true\n");
+        File.SetUnixFileMode(ecl, (UnixFileMode)0x1a4);
+        if (E2EEnvironment.IsRoot)
+        {
+            Shell.Run("chown", "-R", "0:0", Path.GetDirectoryName(ecl)!); // a system installation's list must be root's
+        }
+        _install.Configure($"ecl-file = \"{ecl}\"\n");
+        Refused(Exec(Sif, "true"),
+            $"image {Sif}: the execution control list {ecl} is activated (line 2), and Burrow cannot verify SIF signatures yet, so no SIF image may run here; ask the administrator to set activated = false in it, or run a sandbox directory");
+        Ok(Exec(Tree, "echo", "ok"), "ok\n");
+        File.WriteAllText(ecl, "activated = false\n");
+        Ok(Exec(Sif, "echo", "ok"), "ok\n");
     }
 }

@@ -7,6 +7,7 @@ namespace Burrow.E2E.Config;
 /// the tree, run again, uninstall exactly what was installed; unpack the release tarball anywhere and run it.
 /// The scripts are copied where the test users can read them (a CI checkout may sit where they cannot).
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class InstallTests : IDisposable
 {
     private static TestUser User => E2EEnvironment.UserWithoutRange;

@@ -9,6 +9,7 @@ namespace Burrow.E2E.Config;
 /// running user's. The shared installation the other tests use is never touched. Tests of one class run one after
 /// another, so a class fixture may rewrite the file before each test.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class AdminInstallation : IDisposable
 {
     public AdminInstallation()

@@ -88,6 +88,35 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void AnActivatedExecutionControlListIsReadWithItsLine()
+    {
+        string etc = Path.Combine(_dir, "etc", "burrow");
+        Directory.CreateDirectory(etc);
+        string ecl = Path.Combine(etc, "ecl.toml");
+        Assert.False(ConfigLoader.Load(Install(byRoot: false), null, null, 1000).Config.EclActivated); // absent
+
+        File.WriteAllText(ecl, "# site list\nactivated = true\n[[execgroup]]\ntagname = \"group1\"\n");
+        File.SetUnixFileMode(ecl, (UnixFileMode)0x1a4);
+        BurrowConfig config = ConfigLoader.Load(Install(byRoot: false), null, null, 1000).Config;
+        Assert.True(config.EclActivated);
+        Assert.Equal(2, config.EclActivatedLine);
+
+        File.WriteAllText(ecl, "activated = false\n");
+        Assert.False(ConfigLoader.Load(Install(byRoot: false), null, null, 1000).Config.EclActivated);
+
+        File.WriteAllText(ecl, "activated = \"yes\"\n");
+        var e = Assert.Throws<BurrowException>(() => ConfigLoader.Load(Install(byRoot: false), null, null, 1000));
+        Assert.Equal($"{ecl} line 1: activated: expected true or false", e.Message);
+        Assert.Equal("write activated = true or activated = false", e.Hint);
+
+        File.SetUnixFileMode(ecl, (UnixFileMode)0x1b6);
+        var open = Assert.Throws<BurrowException>(() => ConfigLoader.Load(Install(byRoot: false), null, null, 1000));
+        // Root's file (the tests run as root in CI) is a system one, any other the user's: refused either way, named as the list.
+        Assert.StartsWith($"execution control list {ecl} ", open.Message);
+        Assert.EndsWith("(mode 0666): refusing to run", open.Message.Replace("(it is owned by uid 0, mode 0666)", "(mode 0666)"));
+    }
+
+    [Fact]
     public void SystemPrefixesKeepTheirConfigurationInEtc()
     {
         Assert.Equal("/etc/burrow", Installation.ConfigDirectoryFor("/usr"));
