@@ -22,9 +22,16 @@ internal static class CliConfig
         {
             return s_loaded;
         }
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         LoadedConfig loaded = ConfigLoader.Load(Installation(), result.GetValue(GlobalOptions.Config),
             Environment.GetEnvironmentVariable(ConfigLoader.EnvironmentVariable), ProcessSecurity.Uid);
         ConfiguredDirectories.Apply(loaded.Config);
+        // bench/runtime/config.sh reads this line: what the configuration costs every launch.
+        if (Core.Diagnostics.Log.Level <= Core.Diagnostics.LogLevel.Debug)
+        {
+            Core.Diagnostics.Log.Debug(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"configuration {loaded.Path} ({(loaded.Exists ? "read" : "absent")}) in {System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds:F3} ms"));
+        }
         return s_loaded = loaded;
     }
 }
