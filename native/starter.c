@@ -5,7 +5,8 @@
  *   burrow-starter SYNC_FD ENGINE_PID NSFLAGS STAGE_EXE [STAGE_ARGS...]
  *
  * SYNC_FD is one end of an AF_UNIX SOCK_SEQPACKET pair whose other end the engine holds; NSFLAGS is
- * "-" or letters: p (new PID namespace), i (IPC), u (UTS), n (network), t (a tiny init as PID 1).
+ * "-" or letters: p (new PID namespace), i (IPC), u (UTS), n (network), t (a tiny init as PID 1),
+ * h (a network helper, pasta or slirp4netns, is to be attached to the new network namespace).
  *
  * The protocol (one message per packet, see src/Burrow.Core/Runtime/Launch/StarterProtocol.cs):
  *
@@ -14,6 +15,8 @@
  *   "U"  ---------------------------------->  writes setgroups, gid_map, uid_map (or runs newgidmap/newuidmap)
  *        <----------------------------------  "G" (go) or "X" (abort: the starter exits quietly)
  *   unshare(mount + planned namespaces)
+ *   with h: "N" --------------------------->  starts the network helper on /proc/PID/ns/{user,net}
+ *        <----------------------------------  "G" once it has configured the namespace, or "X"
  *   fork: the parent stays as the monitor, the child (PID 1 of a new PID namespace, if any)
  *   either becomes the tiny init (which forks again) or execs the stage directly; the stage keeps
  *   the capabilities of the user namespace across exec through the ambient set.
@@ -331,7 +334,7 @@ int main(int argc, char **argv)
     children_dirfd = open("/proc/thread-self", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
     int clone_flags = CLONE_NEWNS;
-    int want_pid = 0, want_init = 0;
+    int want_pid = 0, want_init = 0, want_network_helper = 0;
     for (const char *f = flags; *f; f++) {
         switch (*f) {
         case 'p': clone_flags |= CLONE_NEWPID; want_pid = 1; break;
@@ -339,6 +342,7 @@ int main(int argc, char **argv)
         case 'u': clone_flags |= CLONE_NEWUTS; break;
         case 'n': clone_flags |= CLONE_NEWNET; break;
         case 't': want_init = 1; break;
+        case 'h': want_network_helper = 1; break;
         case '-': break;
         default: errno = EINVAL; fail("namespace flags");
         }
@@ -355,6 +359,15 @@ int main(int argc, char **argv)
 
     if (unshare(clone_flags) < 0)
         fail(want_pid ? "unshare(mount, pid and other namespaces)" : "unshare(mount and other namespaces)");
+    /* The network helper (pasta, slirp4netns) joins our new network namespace through /proc/PID/ns: it must
+     * happen now, while this process is still dumpable (its namespaces are closed to others once it is not). */
+    if (want_network_helper) {
+        if (send(sync_fd, "N", 1, MSG_NOSIGNAL) != 1)
+            fail("send (network namespace ready)");
+        got = recv(sync_fd, reply, sizeof reply, 0);
+        if (got != 1 || reply[0] != 'G')
+            _exit(255); /* the engine could not start the helper and reports it itself */
+    }
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         fail("prctl(PR_SET_CHILD_SUBREAPER)");
 

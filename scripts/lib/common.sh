@@ -11,7 +11,7 @@ BURROW_DEMO_USER="${BURROW_DEMO_USER:-demouser}"
 BURROW_DEBIAN_PACKAGES=(
   gcc libc6-dev uidmap util-linux procps iproute2 busybox-static debootstrap
   squashfs-tools squashfs-tools-ng squashfuse fuse-overlayfs gocryptfs liblzma5 liblzo2-2
-  runc crun podman skopeo umoci siftool docker-registry apache2-utils
+  runc crun podman passt slirp4netns skopeo umoci siftool docker-registry apache2-utils
   hyperfine time strace python3 ca-certificates openssl curl
 )
 

@@ -71,6 +71,34 @@ public static class FileDescriptors
         return (Own(fds[0]), Own(fds[1]));
     }
 
+    /// <summary>A pipe, both ends close-on-exec: (read end, write end).</summary>
+    public static unsafe (SafeFileHandle Read, SafeFileHandle Write) Pipe()
+    {
+        int* fds = stackalloc int[2];
+        Errno.Check(Sys.Pipe2(fds, Sys.O_CLOEXEC), "pipe2");
+        return (Own(fds[0]), Own(fds[1]));
+    }
+
+    /// <summary>Waits until <paramref name="fd"/> can be read (or its writers are gone); false when the time ran out.</summary>
+    public static unsafe bool WaitReadable(SafeFileHandle fd, TimeSpan timeout)
+    {
+        var p = new Sys.PollFd { Fd = (int)fd.DangerousGetHandle(), Events = Sys.POLLIN };
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            int left = (int)Math.Max(0, deadline - Environment.TickCount64);
+            int r = Sys.Poll(&p, 1, left);
+            if (r >= 0)
+            {
+                return r > 0;
+            }
+            if (Errno.Last != Errno.EINTR)
+            {
+                throw new LinuxException(Errno.Last, "poll", null);
+            }
+        }
+    }
+
     public static void SetCloseOnExec(int fd, bool value)
     {
         int flags = Errno.Check(Sys.Fcntl(fd, Sys.F_GETFD, 0), "fcntl(F_GETFD)");

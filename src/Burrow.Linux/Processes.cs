@@ -22,7 +22,9 @@ public static class Processes
     /// close-on-exec in the child only (posix_spawn_file_actions_adddup2 with fd == newfd).
     /// posix_spawn uses vfork semantics, which is safe from a multi-threaded process.
     /// </summary>
-    public static unsafe int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<int> inherit)
+    /// <param name="redirects">Descriptors to place in the child: (this process's descriptor, the child's number), e.g. a log file as 2.</param>
+    public static unsafe int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyList<string> envp, IReadOnlyList<int> inherit,
+        IReadOnlyList<(int From, int To)>? redirects = null)
     {
         byte* actions = (byte*)NativeMemory.AllocZeroed(512);
         byte* attr = (byte*)NativeMemory.AllocZeroed(1024);
@@ -35,6 +37,10 @@ public static class Processes
             foreach (int fd in inherit)
             {
                 Errno.CheckReturned(Sys.PosixSpawnFileActionsAdddup2(actions, fd, fd), "posix_spawn_file_actions_adddup2");
+            }
+            foreach ((int from, int to) in redirects ?? [])
+            {
+                Errno.CheckReturned(Sys.PosixSpawnFileActionsAdddup2(actions, from, to), "posix_spawn_file_actions_adddup2");
             }
             Errno.CheckReturned(Sys.PosixSpawnattrInit(attr), "posix_spawnattr_init");
             Errno.CheckReturned(Sys.PosixSpawnattrSetflags(attr, (short)(Sys.POSIX_SPAWN_SETSIGDEF | Sys.POSIX_SPAWN_SETSIGMASK)), "posix_spawnattr_setflags");

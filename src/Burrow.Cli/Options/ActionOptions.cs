@@ -59,10 +59,21 @@ public static class ActionOptions
         Description = "Shell for 'shell' (default /bin/bash --norc if the image has it, else /bin/sh)",
     };
 
-    public static readonly Option<bool> Pid = new("--pid", "-p") { Description = "New PID namespace (a tiny init is PID 1)" };
+    public static readonly Option<bool> Pid = new("--pid", "-p") { Description = "New PID namespace (a tiny init is PID 1); -p followed by a port mapping is --publish" };
     public static readonly Option<bool> Ipc = new("--ipc", "-i") { Description = "New IPC namespace" };
-    public static readonly Option<bool> Net = new("--net", "-n") { Description = "New network namespace (with --network none: only lo)" };
-    public static readonly Option<string?> Network = new("--network") { Description = "Network type: only 'none' is possible without privilege" };
+    public static readonly Option<bool> Net = new("--net", "-n") { Description = "New network namespace with outbound access through pasta (--network chooses another)" };
+    public static readonly Option<string?> Network = new("--network") { Description = "Network of the new namespace: pasta (default), slirp4netns, or none (only lo)" };
+
+    public static readonly Option<string[]> Publish = new("--publish")
+    {
+        Description = "[IP:]HOSTPORT:CONTAINERPORT[/tcp|udp] forward a host port into the container (repeatable; implies --net; -p with a port mapping, as in Podman)",
+        AllowMultipleArgumentsPerToken = false,
+    };
+    public static readonly Option<string[]> Dns = new("--dns")
+    {
+        Description = "IP,… the resolvers in the container's /etc/resolv.conf (repeatable); with pasta, its resolver forwards to the first",
+        AllowMultipleArgumentsPerToken = false,
+    };
     public static readonly Option<string?> Hostname = new("--hostname") { Description = "Host name in the container (implies a new UTS namespace)" };
     public static readonly Option<bool> NoInit = new("--no-init") { Description = "With --pid, run the payload itself as PID 1" };
     public static readonly Option<bool> Writable = new("--writable", "-w") { Description = "Make the root writable: the sandbox itself, changed in place (it must be yours to write)" };
@@ -104,7 +115,7 @@ public static class ActionOptions
     private static IEnumerable<Option> All =>
     [
         Contain, ContainAll, NoHome, Bind, Pwd, Env, EnvFile, CleanEnv, Shell,
-        Pid, Ipc, Net, Network, Hostname, NoInit, Writable, WritableTmpfs, Overlay, Unsquash, Explain, Json,
+        Pid, Ipc, Net, Network, Publish, Dns, Hostname, NoInit, Writable, WritableTmpfs, Overlay, Unsquash, Explain, Json,
     ];
 
     public static ActionRequest Read(ParseResult result, ActionKind action, IReadOnlyList<string> arguments) => new()
@@ -124,6 +135,8 @@ public static class ActionOptions
         Ipc = result.GetValue(Ipc),
         Net = result.GetValue(Net),
         Network = result.GetValue(Network),
+        Publish = result.GetValue(Publish) ?? [],
+        Dns = result.GetValue(Dns) ?? [],
         Hostname = result.GetValue(Hostname),
         NoInit = result.GetValue(NoInit),
         Writable = result.GetValue(Writable),

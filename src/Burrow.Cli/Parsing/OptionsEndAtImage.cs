@@ -8,6 +8,8 @@ namespace Burrow.Cli.Parsing;
 /// after it belongs to the container, so <c>burrow exec IMG ls -la --foo</c> runs <c>ls -la --foo</c>.
 /// System.CommandLine has no such switch, so before parsing this inserts <c>--</c> right after IMAGE,
 /// finding IMAGE with the command's own option definitions (aliases, arity, <c>--opt=value</c>, bundles).
+/// It also settles <c>-p</c>, which is <c>--pid</c> in Apptainer and <c>--publish</c> in Podman: followed by a
+/// port mapping (a token that starts with a digit or '[' and holds a ':', such as 127.0.0.1:8080:80) it is --publish.
 /// </summary>
 public static class OptionsEndAtImage
 {
@@ -36,12 +38,19 @@ public static class OptionsEndAtImage
         }
 
         IReadOnlyList<Option> options = [.. command.Options, .. root.Options.Where(o => o.Recursive)];
-        for (i++; i < args.Count; i++)
+        string[] tokens = [.. args];
+        for (i++; i < tokens.Length; i++)
         {
-            string token = args[i];
+            string token = tokens[i];
             if (token == "--")
             {
-                return [.. args];
+                return tokens;
+            }
+            if (token == "-p" && i + 1 < tokens.Length && IsPortMapping(tokens[i + 1]) && IsKnown(options, PublishName))
+            {
+                tokens[i] = PublishName;
+                i++;
+                continue;
             }
             if (IsOptionLike(token))
             {
@@ -50,18 +59,23 @@ public static class OptionsEndAtImage
                     // System.CommandLine would take an unknown "--foo" for IMAGE; say what it is instead.
                     throw new BurrowException($"unknown option {token} for burrow {command.Name}", $"see burrow {command.Name} --help", ExitCodes.Usage);
                 }
-                i += ValuesTaken(options, args, i);
+                i += ValuesTaken(options, tokens, i);
                 continue;
             }
             // token is IMAGE. An explicit "--" right after it already ends the options.
-            if (i + 1 < args.Count && args[i + 1] == "--")
+            if (i + 1 < tokens.Length && tokens[i + 1] == "--")
             {
-                return [.. args];
+                return tokens;
             }
-            return [.. args.Take(i + 1), "--", .. args.Skip(i + 1)];
+            return [.. tokens.Take(i + 1), "--", .. tokens.Skip(i + 1)];
         }
-        return [.. args];
+        return tokens;
     }
+
+    private const string PublishName = "--publish";
+
+    internal static bool IsPortMapping(string token) =>
+        token.Length > 2 && (char.IsAsciiDigit(token[0]) || token[0] == '[') && token.Contains(':');
 
     internal static bool IsOptionLike(string token) => token.Length > 1 && token[0] == '-';
 

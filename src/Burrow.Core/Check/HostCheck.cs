@@ -31,6 +31,8 @@ public static partial class HostCheck
         new("unsquashfs", "squashfs-tools", "--unsquash, and SIF images when /dev/fuse cannot be used"),
         new("mksquashfs", "squashfs-tools", "squashfs images built by hand (Burrow itself builds with tar2sqfs)"),
         new("tar2sqfs", "squashfs-tools-ng", "burrow pull and burrow build (OCI layers to squashfs)"),
+        new("pasta", "passt", "--network pasta (outbound access and published ports)"),
+        new("slirp4netns", "slirp4netns", "--network slirp4netns"),
         new("fuse-overlayfs", "fuse-overlayfs", "nothing yet (Burrow's overlays are the kernel's)"),
         new("gocryptfs", "gocryptfs", "encrypted SIF images (not supported yet)"),
     ];

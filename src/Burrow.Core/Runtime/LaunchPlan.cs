@@ -22,6 +22,9 @@ public sealed record LaunchPlan
 
     public required ProcessPlan Process { get; init; }
 
+    /// <summary>The network helper of a new network namespace with outbound access; null for the host's network or lo only.</summary>
+    public NetworkPlan? Network { get; init; }
+
     /// <summary>Set only when a UTS namespace is created.</summary>
     public string? Hostname { get; init; }
 
@@ -40,6 +43,26 @@ public sealed record NamespacePlan
     /// <summary>With a PID namespace: run a tiny init as PID 1 that reaps and forwards signals (off with --no-init).</summary>
     public bool Init { get; init; }
 }
+
+public enum NetworkHelperKind
+{
+    /// <summary>passt's pasta: copies the host's addresses and routes into the namespace, forwards ports by splicing.</summary>
+    Pasta,
+
+    /// <summary>slirp4netns: a user-mode TCP/IP stack behind a tap device (10.0.2.0/24).</summary>
+    Slirp4netns,
+}
+
+/// <summary>
+/// A network namespace given outbound access, unprivileged, by a helper on the host that the engine attaches to
+/// the namespace while the starter waits, and that ends with the container.
+/// </summary>
+/// <param name="Nameservers">What the container's generated /etc/resolv.conf names: the helper's resolver, or --dns servers as the namespace reaches them.</param>
+/// <param name="Upstream">With pasta and --dns: where its resolver forwards (else the host's resolver).</param>
+public sealed record NetworkPlan(NetworkHelperKind Helper, IReadOnlyList<PortMapping> Ports, IReadOnlyList<string> Nameservers, string? Upstream = null);
+
+/// <summary>A host port forwarded into the container; <paramref name="HostAddress"/> null means every address.</summary>
+public sealed record PortMapping(string? HostAddress, int HostPort, int ContainerPort, string Protocol);
 
 /// <summary>One line of /proc/PID/uid_map or gid_map.</summary>
 public sealed record IdMapEntry(uint ContainerId, uint HostId, uint Count);

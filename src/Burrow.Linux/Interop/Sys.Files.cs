@@ -84,3 +84,9 @@ internal static partial class Sys
     [LibraryImport(Libc, EntryPoint = "lseek", SetLastError = true)]
     internal static partial long Lseek(int fd, long offset, int whence);
 }
+
+internal static partial class Sys
+{
+    [LibraryImport(Libc, EntryPoint = "pipe2", SetLastError = true)]
+    internal static unsafe partial int Pipe2(int* fds, int flags);
+}

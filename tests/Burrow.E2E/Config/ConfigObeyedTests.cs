@@ -153,7 +153,7 @@ public sealed class ConfigObeyedTests : IClassFixture<AdminInstallation>, IDispo
     [InlineData("allow-pid-ns", "--pid", "--pid: a new PID namespace is not allowed on this installation", "leave --pid out")]
     [InlineData("allow-ipc-ns", "--ipc", "--ipc: a new IPC namespace is not allowed on this installation", "leave --ipc out")]
     [InlineData("allow-uts-ns", "--hostname=box", "--hostname box: a new UTS namespace is not allowed on this installation", "leave --hostname out")]
-    [InlineData("allow-net-ns", "--net --network=none", "--net: a new network namespace is not allowed on this installation", "leave --net and --network out: the container uses the host's network")]
+    [InlineData("allow-net-ns", "--net --network=none", "--net: a new network namespace is not allowed on this installation", "leave --net, --network and --publish out: the container uses the host's network")]
     public void ANamespaceTheAdministratorForbidsIsRefused(string key, string options, string message, string hint)
     {
         string[] option = options.Split(' ');

@@ -125,13 +125,22 @@ public class DefaultContainerTests
     }
 
     [Theory]
-    [InlineData(null)]
     [InlineData("bridge")]
-    public void NetworksOtherThanNoneAreRefused(string? network)
+    [InlineData("macvlan")]
+    public void NetworksWithoutAnUnprivilegedHelperAreRefused(string network)
     {
         var e = Assert.Throws<Core.Diagnostics.BurrowException>(() => _f.Plan(new ActionRequest { Action = ActionKind.Exec, Arguments = ["id"], Net = true, Network = network }));
-        Assert.Contains("--network", e.Message);
-        Assert.Contains("none", e.Hint);
+        Assert.Contains("--network " + network, e.Message);
+        Assert.Contains("pasta", e.Hint);
+    }
+
+    [Fact]
+    public void NetAloneGetsPastaWithItsResolver()
+    {
+        LaunchPlan plan = _f.Plan(new ActionRequest { Action = ActionKind.Exec, Arguments = ["id"], Net = true });
+        Assert.True(plan.Namespaces.Net);
+        Assert.Equal(NetworkHelperKind.Pasta, plan.Network!.Helper);
+        Assert.Equal("nameserver 169.254.1.1\n", plan.Files.Single(f => f.Target == "/etc/resolv.conf").Content);
     }
 
     [Fact]

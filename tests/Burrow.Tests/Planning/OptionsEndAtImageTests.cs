@@ -28,6 +28,11 @@ public class OptionsEndAtImageTests
     [InlineData("exec --security uid:5 IMG id", "exec --security uid:5 IMG -- id")]
     [InlineData("version", "version")]
     [InlineData("exec --help", "exec --help")]
+    [InlineData("exec -p IMG ls", "exec -p IMG -- ls")]
+    [InlineData("exec -p 127.0.0.1:8080:80 IMG ls -p 1:2", "exec --publish 127.0.0.1:8080:80 IMG -- ls -p 1:2")]
+    [InlineData("run -p 8080:80/udp -p IMG", "run --publish 8080:80/udp -p IMG --")]
+    [InlineData("exec -p [::1]:8080:80 IMG id", "exec --publish [::1]:8080:80 IMG -- id")]
+    [InlineData("exec -p docker://127.0.0.1:5000/box id", "exec -p docker://127.0.0.1:5000/box -- id")]
     public void InsertsDoubleDashAfterImage(string given, string expected) =>
         Assert.Equal(expected.Split(' '), Apply(given.Split(' ')));
 

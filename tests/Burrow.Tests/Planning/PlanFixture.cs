@@ -34,6 +34,7 @@ internal sealed class PlanFixture
     public string? Group { get; set; } = "root:x:0:\nsudo:x:27:\nnogroup:x:65534:\n";
     public List<string> EnvScripts { get; } = [];
     public bool RootWritable { get; set; }
+    public int UnprivilegedPortStart { get; set; } = 1024;
 
     public IdentityDecision? Identity { get; set; }
 
@@ -57,7 +58,7 @@ internal sealed class PlanFixture
         }
         return new PlanInput(
             request,
-            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds, Config = Config },
+            new HostFacts { User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds, UnprivilegedPortStart = UnprivilegedPortStart, Config = Config },
             new ImageFacts { RootPath = "/images/box", Passwd = Passwd, Group = Group, EnvScripts = EnvScripts, Paths = image, RootWritableByCaller = RootWritable },
             identity);
     }

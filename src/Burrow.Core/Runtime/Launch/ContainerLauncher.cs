@@ -70,7 +70,7 @@ public static class ContainerLauncher
             int planNumber = (int)planFd.DangerousGetHandle();
             string[] argv =
             [
-                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(plan.Namespaces),
+                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(plan.Namespaces) + (plan.Network is null ? "" : "h"),
                 paths.Self, "__stage", Num(starterFd), Num(planNumber), session.Path, Num((int)Log.Level),
             ];
             int pid;
@@ -80,7 +80,7 @@ public static class ContainerLauncher
             }
             signals.Target = pid;
             Stage.StageRunner.Timing.Mark("engine: starter spawned");
-            return Supervise(pid, engineEnd, plan, helpers, server);
+            return Supervise(pid, engineEnd, plan, helpers, server, session.Path);
         }
     }
 
@@ -102,7 +102,21 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server)
+    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath)
+    {
+        Networking.INetworkHelper? network = null;
+        try
+        {
+            return Supervise(pid, channel, plan, helpers, server, sessionPath, ref network);
+        }
+        finally
+        {
+            network?.Dispose();
+        }
+    }
+
+    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
+        ref Networking.INetworkHelper? network)
     {
         BurrowException? failure = null;
         int? status = null;
@@ -129,6 +143,21 @@ public static class ContainerLauncher
                  packet is { } p; packet = FileDescriptors.ReceivePacketWithDescriptor(channel))
             {
                 string message = p.Text;
+                if (message == StarterProtocol.NetworkNamespaceReady && p.Descriptor is null && plan.Network is { } net && network is null)
+                {
+                    try
+                    {
+                        network = Networking.NetworkHelpers.Start(net, pid, sessionPath);
+                        FileDescriptors.SendPacket(channel, StarterProtocol.Go);
+                        Stage.StageRunner.Timing.Mark("engine: network helper attached");
+                    }
+                    catch (Exception e) when (e is BurrowException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+                    {
+                        failure ??= e as BurrowException ?? new BurrowException($"cannot start the network helper {net.Helper.ToString().ToLowerInvariant()}: {e.Message}");
+                        FileDescriptors.SendPacket(channel, StarterProtocol.Abort);
+                    }
+                    continue;
+                }
                 if (message == StarterProtocol.ImageDevice && p.Descriptor is { } device && server is not null)
                 {
                     try

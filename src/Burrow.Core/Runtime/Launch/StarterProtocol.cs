@@ -29,6 +29,9 @@ internal static class StarterProtocol
     /// </summary>
     public const string ImageDevice = "M";
 
+    /// <summary>starter → engine: the network namespace exists; attach the network helper, then answer "G" (or "X").</summary>
+    public const string NetworkNamespaceReady = "N";
+
     /// <summary>monitor → engine: "S&lt;status&gt;", the payload's exit status (128+N for signal N).</summary>
     public const char PayloadStatus = 'S';
 

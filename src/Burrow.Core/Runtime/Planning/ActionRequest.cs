@@ -57,8 +57,14 @@ public sealed record ActionRequest
     public bool Ipc { get; init; }
     public bool Net { get; init; }
 
-    /// <summary>--network TYPE; only "none" is possible without privilege.</summary>
+    /// <summary>--network TYPE: none (lo only), pasta or slirp4netns (outbound access, published ports).</summary>
     public string? Network { get; init; }
+
+    /// <summary>--dns IP,…: the resolvers the container uses (Apptainer's option), as given.</summary>
+    public IReadOnlyList<string> Dns { get; init; } = [];
+
+    /// <summary>Each --publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp] as given.</summary>
+    public IReadOnlyList<string> Publish { get; init; } = [];
 
     /// <summary>--hostname NAME (implies a UTS namespace).</summary>
     public string? Hostname { get; init; }

@@ -46,10 +46,11 @@ internal static class ConfigChecks
             yield return ($"--hostname {r.Hostname}: a new UTS namespace is not allowed on this installation ({config.Cite("allow-uts-ns")})",
                 "leave --hostname out");
         }
-        if (!config.AllowNetNs && (r.Net || r.Network is not null))
+        if (!config.AllowNetNs && (r.Net || r.Network is not null || r.Publish.Count > 0))
         {
-            yield return ($"--net: a new network namespace is not allowed on this installation ({config.Cite("allow-net-ns")})",
-                "leave --net and --network out: the container uses the host's network");
+            string given = r.Net ? "--net" : r.Network is not null ? "--network " + r.Network : "--publish " + r.Publish[0];
+            yield return ($"{given}: a new network namespace is not allowed on this installation ({config.Cite("allow-net-ns")})",
+                "leave --net, --network and --publish out: the container uses the host's network");
         }
     }
 }

@@ -22,6 +22,9 @@ public sealed record HostFacts
     /// <summary>Which of descriptors 0, 1 and 2 (what the payload will get) are terminals.</summary>
     public IReadOnlyList<int> TerminalFds { get; init; } = [];
 
+    /// <summary>net.ipv4.ip_unprivileged_port_start: the lowest port an unprivileged user may bind.</summary>
+    public int UnprivilegedPortStart { get; init; } = 1024;
+
     /// <summary>The text of each --env-file, keyed by the path as given.</summary>
     public IReadOnlyDictionary<string, string> EnvFiles { get; init; } = new Dictionary<string, string>();
 

@@ -33,11 +33,12 @@ public static class LaunchPlanner
         {
             Pid = request.Pid || request.ContainAll,
             Ipc = request.Ipc || request.ContainAll,
-            Net = request.Net || request.Network is not null,
+            Net = NetworkPlanner.WantsNamespace(request),
             Uts = request.Hostname is not null,
             Init = (request.Pid || request.ContainAll) && !request.NoInit,
         };
-        IReadOnlyList<MountStep> mounts = MountPlanner.Plan(input, binds, namespaces);
+        NetworkPlan? network = NetworkPlanner.Plan(request);
+        IReadOnlyList<MountStep> mounts = MountPlanner.Plan(input, binds, namespaces, network);
         RootFsPlan root = RootPlanner.Plan(input);
 
         PlannedEnvironment env = EnvironmentPlanner.Plan(request, input.Host, input.Identity.HomeDestination, input.Image.RootPath);
@@ -61,7 +62,8 @@ public static class LaunchPlanner
             Identity = input.Identity.Plan,
             Root = root,
             Mounts = mounts,
-            Files = SynthesizedFiles(input, root),
+            Files = SynthesizedFiles(input, root, network),
+            Network = network,
             Hostname = request.Hostname,
             Process = new ProcessPlan
             {
@@ -86,7 +88,7 @@ public static class LaunchPlanner
             PlanChecks.Warnings.SelectMany(c => c.Run(context)).ToArray());
     }
 
-    private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root)
+    private static IReadOnlyList<SynthesizedFile> SynthesizedFiles(PlanInput input, RootFsPlan root, NetworkPlan? network)
     {
         var files = new List<SynthesizedFile>();
         if (IdentityFiles.ShouldGenerate(input.Identity, RootPlanner.IsWritable(root)))
@@ -99,6 +101,10 @@ public static class LaunchPlanner
             {
                 files.Add(new SynthesizedFile("/etc/group", IdentityFiles.GroupFor(group, input.Image.Passwd, input.Host.User, input.Identity), IdentityFiles.FileMode));
             }
+        }
+        if (NetworkPlanner.Nameservers(input.Request, network) is { } nameservers)
+        {
+            files.Add(new SynthesizedFile("/etc/resolv.conf", string.Concat(nameservers.Select(n => $"nameserver {n}\n")), IdentityFiles.FileMode));
         }
         if (input.Request.Hostname is { } hostname)
         {

@@ -17,7 +17,7 @@ public static class MountPlanner
     /// <summary>Device nodes a contained /dev gets from the host.</summary>
     public static readonly IReadOnlyList<string> ContainedDevices = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"];
 
-    public static IReadOnlyList<MountStep> Plan(PlanInput input, IReadOnlyList<BindSpec> binds, NamespacePlan namespaces)
+    public static IReadOnlyList<MountStep> Plan(PlanInput input, IReadOnlyList<BindSpec> binds, NamespacePlan namespaces, NetworkPlan? network = null)
     {
         ActionRequest request = input.Request;
         Config.BurrowConfig config = input.Host.Config;
@@ -75,8 +75,9 @@ public static class MountPlanner
                 });
             }
         }
-        // --contain keeps only the bind paths from the host, not resolv.conf (Apptainer's rule).
-        if (!request.IsContained && input.Host.KindOf(FactQueries.ResolvConf) == PathKind.File)
+        // --contain keeps only the bind paths from the host, not resolv.conf (Apptainer's rule); with a network helper
+        // the container gets a resolv.conf naming the helper's resolver instead.
+        if (!request.IsContained && NetworkPlanner.Nameservers(request, network) is null && input.Host.KindOf(FactQueries.ResolvConf) == PathKind.File)
         {
             mounts.Add(new MountStep
             {

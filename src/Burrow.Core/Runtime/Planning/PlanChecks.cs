@@ -123,10 +123,24 @@ public static class PlanChecks
     private static IEnumerable<(string, string?)> NetworkUnprivileged(PlanContext c)
     {
         ActionRequest r = c.Input.Request;
-        if ((r.Net || r.Network is not null) && (r.Network ?? "bridge") != "none")
+        if (r.Network is { } type && !NetworkPlanner.Types.Contains(type))
         {
-            yield return ($"--network {r.Network ?? "bridge"}: a network other than 'none' needs privileges Burrow does not use",
-                "use --net --network none for a private network namespace with only lo, or leave --net out to use the host's network");
+            yield return ($"--network {type}: {(type == "bridge" ? "a bridge needs privileges Burrow does not use" : "unknown network type")}",
+                "use --network pasta (the default with --net) or slirp4netns for outbound access and published ports, none for lo only");
+        }
+        if (r.Publish.Count > 0 && r.Network == "none")
+        {
+            yield return ("--publish needs a network helper, and --network none has none", "use --network pasta or slirp4netns, or leave --network out");
+        }
+        IReadOnlyList<PortMapping> ports = c.Draft.Network?.Ports ?? [];
+        foreach (PortMapping p in ports.Where(p => p.HostPort < c.Input.Host.UnprivilegedPortStart))
+        {
+            yield return ($"--publish {p.HostPort}:{p.ContainerPort}: host port {p.HostPort} is below {c.Input.Host.UnprivilegedPortStart}, which only root may bind here",
+                $"use a host port of {c.Input.Host.UnprivilegedPortStart} or more (e.g. --publish {p.HostPort + 8000}:{p.ContainerPort}), or ask the administrator to lower sysctl net.ipv4.ip_unprivileged_port_start");
+        }
+        foreach (var twice in ports.GroupBy(p => (p.HostAddress, p.HostPort, p.Protocol)).Where(g => g.Count() > 1))
+        {
+            yield return ($"--publish: host port {twice.Key.HostPort}/{twice.Key.Protocol} is given {twice.Count()} times", "publish each host port once");
         }
     }
 

@@ -54,7 +54,29 @@ public static class PlanExplainer
                            : "  pid    host's  default (--pid for a new one)");
         s.AppendLine(n.Ipc ? "  ipc    new     --ipc/--containall" : "  ipc    host's  default (--ipc for a new one)");
         s.AppendLine(n.Uts ? $"  uts    new     --hostname {plan.Hostname}" : "  uts    host's  default (--hostname for a new one)");
-        s.AppendLine(n.Net ? "  net    new     --net --network none: only lo, up" : "  net    host's  default (--net --network none for an isolated one)");
+        s.AppendLine(!n.Net ? "  net    host's  default (--net for a namespace of its own)"
+            : plan.Network is { } net ? $"  net    new     {NetworkHelperName(net.Helper)}: outbound access from the host, by an unprivileged helper"
+            : "  net    new     --network none: only lo, up");
+        if (plan.Network is { } network)
+        {
+            s.AppendLine(network.Helper == NetworkHelperKind.Pasta
+                ? "         helper pasta on the host, attached to the namespace before the container starts; the host's addresses and routes; connections to the gateway reach the host's own services"
+                : "         helper slirp4netns on the host: a tap device, 10.0.2.100/24, gateway 10.0.2.2 (the host's own services), DNS 10.0.2.3");
+            s.AppendLine(network.Upstream is { } upstream
+                ? $"         DNS    {network.Nameservers[0]} (pasta's resolver, forwarding to --dns {upstream}), in a generated /etc/resolv.conf"
+                : network.Helper == NetworkHelperKind.Pasta || plan.Files.All(f => f.Target != "/etc/resolv.conf")
+                    ? $"         DNS    {string.Join(", ", network.Nameservers)} (the helper's resolver, forwarding to the host's), in a generated /etc/resolv.conf"
+                    : $"         DNS    {string.Join(", ", network.Nameservers)} (--dns, as the namespace reaches it), in a generated /etc/resolv.conf");
+            foreach (PortMapping p in network.Ports)
+            {
+                s.AppendLine($"         publish {(p.HostAddress ?? "*")}:{p.HostPort} -> container port {p.ContainerPort}/{p.Protocol}");
+            }
+            if (network.Ports.Count == 0)
+            {
+                s.AppendLine("         publish nothing (--publish HOSTPORT:CONTAINERPORT to reach a service inside)");
+            }
+            s.AppendLine("         the helper ends with the container");
+        }
         s.AppendLine();
     }
 
@@ -196,4 +218,6 @@ public static class PlanExplainer
 
     private static string ShellWord(string word) =>
         word.Length > 0 && word.All(ch => char.IsAsciiLetterOrDigit(ch) || "/._-=:,+@%".Contains(ch)) ? word : ProcessPlanner.Quote(word);
+
+    private static string NetworkHelperName(NetworkHelperKind kind) => kind == NetworkHelperKind.Pasta ? "pasta" : "slirp4netns";
 }

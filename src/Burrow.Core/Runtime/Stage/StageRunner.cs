@@ -117,6 +117,10 @@ public static class StageRunner
         if (plan.Namespaces.Net)
         {
             Network.BringUpLoopback();
+            if (Network.AllowLowPorts() is { } why)
+            {
+                Log.Warning($"ports below 1024 stay closed to the payload in its network namespace ({why})");
+            }
         }
         if (!Planning.RootPlanner.IsWritable(plan.Root))
         {

@@ -35,7 +35,21 @@ public static class HostFactsReader
         {
             User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles, Config = config,
             TerminalFds = ProcessSecurity.Terminals(0, 1, 2),
+            UnprivilegedPortStart = request.Publish.Count > 0 ? UnprivilegedPortStart() : 1024,
         };
+    }
+
+    /// <summary>net.ipv4.ip_unprivileged_port_start (1024 when it cannot be read, the kernel's default).</summary>
+    private static int UnprivilegedPortStart()
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim(), out int port) ? port : 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 1024;
+        }
     }
 
     /// <summary>The kind of a host path, following symlinks as a bind mount's source does.</summary>
