@@ -57,7 +57,7 @@ public static partial class HostCheck
         ProbeResult? probe = user is null ? null
             : NamespaceProbe.Run(paths, IdentityResolver.Resolve(IdentityRequest.Default, user, SubordinateIds.None).Plan);
         string? restricted = ReadSysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-        items.Add(UserNamespaces(probe, restricted));
+        items.Add(UserNamespaces(probe, restricted, ReadSysctl("/proc/sys/user/max_user_namespaces"), ReadSysctl("/proc/sys/kernel/unprivileged_userns_clone")));
         items.Add(AppArmor(paths, probe, restricted));
         items.Add(Overlay(probe));
         items.Add(Fuse());
@@ -90,11 +90,12 @@ public static partial class HostCheck
             config.Exists ? config.Path + how : $"{config.Path}{how} does not exist: every key has its default", null, Required: true);
     }
 
-    private static CheckItem UserNamespaces(ProbeResult? probe, string? restricted)
+    /// <param name="restricted">kernel.apparmor_restrict_unprivileged_userns, or null where the kernel has no such knob.</param>
+    /// <param name="max">user.max_user_namespaces.</param>
+    /// <param name="clone">kernel.unprivileged_userns_clone (Debian's older kernels), or null.</param>
+    internal static CheckItem UserNamespaces(ProbeResult? probe, string? restricted, string? max, string? clone)
     {
         const string feature = "user namespaces";
-        string? max = ReadSysctl("/proc/sys/user/max_user_namespaces");
-        string? clone = ReadSysctl("/proc/sys/kernel/unprivileged_userns_clone");
         if (max == "0")
         {
             return new CheckItem(feature, false, "disabled: user.max_user_namespaces = 0",
@@ -120,7 +121,7 @@ public static partial class HostCheck
         return new CheckItem(feature, false, limit + probe.UserNamespace.Detail, fix, Required: true);
     }
 
-    private static CheckItem AppArmor(RuntimePaths paths, ProbeResult? probe, string? restricted)
+    internal static CheckItem AppArmor(RuntimePaths paths, ProbeResult? probe, string? restricted)
     {
         const string feature = "AppArmor userns restriction";
         if (restricted is null or "0")
