@@ -59,7 +59,8 @@ public static class ImagePolicy
         string real = new FileInfo("/proc/self/fd/" + opened.DangerousGetHandle().ToString(CultureInfo.InvariantCulture)).LinkTarget
             ?? throw new BurrowException($"image {spec.Given}: cannot tell its real path to check limit-container-paths");
         if (config.LimitContainerPaths.Count > 0
-            && !config.LimitContainerPaths.Any(dir => Runtime.Planning.ContainerPaths.IsAtOrUnder(real, dir)))
+            && !config.LimitContainerPaths.Any(dir => Runtime.Planning.ContainerPaths.IsAtOrUnder(real, dir)
+                || (RealDirectory(dir) is { } realDir && Runtime.Planning.ContainerPaths.IsAtOrUnder(real, realDir))))
         {
             throw new BurrowException($"image {spec.Given}: {real} is not in an allowed path ({config.Cite("limit-container-paths")})",
                 "run an image stored under one of those directories");
@@ -74,6 +75,23 @@ public static class ImagePolicy
                 throw new BurrowException($"image {spec.Given}: {real} is owned by {(name is null ? "uid " + uid : $"{name} (uid {uid})")}, not by an allowed owner ({config.Cite("limit-container-owners")})",
                     "run an image owned by one of those users");
             }
+        }
+    }
+
+    /// <summary>
+    /// The kernel's name for an allowed directory (an administrator may write /scratch where /scratch is a link to
+    /// /lustre/scratch), or null when it cannot be opened: then only the name as written can match.
+    /// </summary>
+    private static string? RealDirectory(string dir)
+    {
+        try
+        {
+            using SafeFileHandle handle = FileDescriptors.OpenPath(dir.Length > 1 ? dir + "/" : dir); // the trailing slash follows a final link
+            return new FileInfo("/proc/self/fd/" + handle.DangerousGetHandle().ToString(CultureInfo.InvariantCulture)).LinkTarget;
+        }
+        catch (Exception e) when (e is LinuxException or IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

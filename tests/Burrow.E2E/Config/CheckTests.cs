@@ -74,5 +74,8 @@ public sealed class CheckTests
         Assert.Contains($"{install.ConfigFile} line 1: unknown key 'mount-hme'", r.Stdout);
         Assert.Contains("fix: did you mean 'mount-home'?", r.Stdout);
         Assert.Contains("Burrow cannot run containers here until what is MISSING above (and required) is fixed\n", r.Stdout);
+        RunResult alias = install.Run(E2EEnvironment.UserWithoutRange, "config", "check");
+        Assert.Equal(1, alias.ExitCode);
+        Assert.Contains($"{install.ConfigFile} line 1: unknown key 'mount-hme'", alias.Stdout);
     }
 }

@@ -79,6 +79,15 @@ public sealed class ConfigObeyedTests : IClassFixture<AdminInstallation>, IDispo
         File.CreateSymbolicLink(link, Sif);
         Refused(Exec(link, "true"),
             $"image {link}: {Sif} is not in an allowed path (limit-container-paths = [\"{_scratch}\"] in {Conf} line 1); run an image stored under one of those directories");
+        string dirLink = Path.Combine(_scratch, "box");
+        Directory.CreateSymbolicLink(dirLink, Tree);
+        Refused(Exec(dirLink, "true"),
+            $"image {dirLink}: {Tree} is not in an allowed path (limit-container-paths = [\"{_scratch}\"] in {Conf} line 1); run an image stored under one of those directories");
+        // An allowed directory written as a link admits what is under its target.
+        string imagesLink = Path.Combine(_scratch, "images");
+        Directory.CreateSymbolicLink(imagesLink, Path.GetDirectoryName(Tree)!);
+        _install.Configure($"limit-container-paths = [\"{imagesLink}\"]\n");
+        Ok(Exec(Tree, "echo", "ok"), "ok\n");
         // A prefix that is not a whole path component admits nothing.
         _install.Configure($"limit-container-paths = [\"{Path.GetDirectoryName(Tree)}/bus\"]\n");
         Assert.Equal(255, Exec(Tree, "true").ExitCode);
