@@ -9,12 +9,14 @@ namespace Burrow.Core.Networking;
 /// <summary>
 /// passt's pasta, attached to the container's user and network namespaces: it copies the host's addresses and
 /// routes into them (--config-net), answers DNS at the plan's DNS address by forwarding to the
-/// host's resolver, and forwards exactly the published ports (pasta's default, "auto", would publish every port
-/// the container listens on). It goes to the background once the namespace is configured; Burrow stops it at exit,
-/// and it quits by itself when the namespace is gone (burrow killed).
+/// host's resolver (or --dns), and forwards exactly the published ports (pasta's default, "auto", would publish every
+/// port the container listens on). It stays in the foreground as burrow's child under setpriv's parent-death
+/// signal: pasta does not notice on its own that a namespace named by /proc/PID/ns/net is gone (it watches with
+/// inotify, which procfs does not feed), so without it a SIGKILLed burrow would leave pasta holding the ports.
 /// </summary>
 internal sealed class PastaHelper : INetworkHelper
 {
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
     private int _pid;
 
     private PastaHelper(int pid) => _pid = pid;
@@ -22,12 +24,14 @@ internal sealed class PastaHelper : INetworkHelper
     public static PastaHelper Start(NetworkPlan plan, int targetPid, string sessionDirectory)
     {
         string pasta = NetworkHelpers.Find("pasta", "passt");
+        string setpriv = NetworkHelpers.Find("setpriv", "util-linux");
         string pidFile = Path.Combine(sessionDirectory, "pasta.pid");
         string log = Path.Combine(sessionDirectory, "pasta.log");
         string target = "/proc/" + targetPid.ToString(CultureInfo.InvariantCulture) + "/ns/";
         var argv = new List<string>
         {
-            pasta, "--config-net", "--quiet", "--pid", pidFile, "--dns-forward", plan.Nameservers[0],
+            setpriv, "--pdeathsig", "KILL", "--",
+            pasta, "--foreground", "--config-net", "--quiet", "--pid", pidFile, "--dns-forward", plan.Nameservers[0],
             "--netns", target + "net", "--userns", target + "user",
             "-T", "none", "-U", "none",
         };
@@ -37,23 +41,38 @@ internal sealed class PastaHelper : INetworkHelper
         }
         argv.AddRange(Forwards("-t", plan.Ports.Where(p => p.Protocol == "tcp")));
         argv.AddRange(Forwards("-u", plan.Ports.Where(p => p.Protocol == "udp")));
-        int status;
-        int daemon;
+        int pid = 0;
         try
         {
             using (FileStream logFile = PrivateFiles.CreateFile(log))
             {
                 int fd = (int)logFile.SafeFileHandle.DangerousGetHandle();
-                int pid = Processes.Spawn(pasta, argv, Environment.GetEnvironmentVariable("PATH") is { } path ? ["PATH=" + path] : [], [], [(fd, 1), (fd, 2)]);
-                // pasta's first process exits once the namespace is configured, leaving its daemon behind.
-                status = Processes.Wait(pid).ShellCode;
+                // Spawned from the thread that runs the container (the main thread), which lives as long as burrow:
+                // the parent-death signal follows the spawning thread, not the process.
+                pid = Processes.Spawn(setpriv, argv, Environment.GetEnvironmentVariable("PATH") is { } path ? ["PATH=" + path] : [], [], [(fd, 1), (fd, 2)]);
             }
-            daemon = ReadPid(pidFile);
-            if (status != 0 || daemon <= 0)
+            // pasta writes its pid file once the namespace is configured and the ports are bound.
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (ReadPid(pidFile) != pid)
             {
-                throw new BurrowException($"pasta could not attach to the container's network namespace (exit {status}): {NetworkHelpers.LogExcerpt(log)}",
-                    "try --network slirp4netns, or --network none for lo only");
+                if (Processes.TryReap(pid))
+                {
+                    pid = 0;
+                    throw new BurrowException($"pasta could not attach to the container's network namespace: {NetworkHelpers.LogExcerpt(log)}",
+                        "try --network slirp4netns, or --network none for lo only");
+                }
+                if (waited.Elapsed > ReadyTimeout)
+                {
+                    throw new BurrowException($"pasta did not configure the container's network namespace within {ReadyTimeout.TotalSeconds:0} s: {NetworkHelpers.LogExcerpt(log)}",
+                        "try --network slirp4netns, or --network none for lo only");
+                }
+                Thread.Sleep(5);
             }
+        }
+        catch
+        {
+            new PastaHelper(pid).Dispose();
+            throw;
         }
         finally
         {
@@ -61,7 +80,7 @@ internal sealed class PastaHelper : INetworkHelper
             File.Delete(log);
             File.Delete(pidFile);
         }
-        return new PastaHelper(daemon);
+        return new PastaHelper(pid);
     }
 
     private static IEnumerable<string> Forwards(string flag, IEnumerable<PortMapping> ports)
@@ -100,7 +119,16 @@ internal sealed class PastaHelper : INetworkHelper
             }
             catch (LinuxException)
             {
-                // It quit first: the namespace went with the container.
+                // It quit first.
+            }
+            // It is our child: once reaped, its ports are closed.
+            try
+            {
+                Processes.Wait(_pid);
+            }
+            catch (LinuxException)
+            {
+                // Reaped already.
             }
             _pid = 0;
         }

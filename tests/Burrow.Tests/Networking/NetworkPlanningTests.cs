@@ -126,9 +126,17 @@ public class NetworkPlanTests
     [Fact]
     public void DnsWithPastaIsWherePastasResolverForwards()
     {
-        LaunchPlan plan = Plan(r => r with { Net = true, Dns = ["127.0.0.1"] });
-        Assert.Equal("127.0.0.1", plan.Network!.Upstream);
+        LaunchPlan plan = Plan(r => r with { Net = true, Dns = ["192.0.2.53"] });
+        Assert.Equal("192.0.2.53", plan.Network!.Upstream);
         Assert.Equal("nameserver 169.254.1.1\n", plan.Files.Single(f => f.Target == "/etc/resolv.conf").Content);
+    }
+
+    [Fact]
+    public void DnsOnTheHostsLoopbackWithPastaIsRefusedWithTheWayOut()
+    {
+        var e = Assert.Throws<BurrowException>(() => Plan(r => r with { Net = true, Dns = ["127.0.0.1"] }));
+        Assert.Contains("host's loopback", e.Message);
+        Assert.Contains("slirp4netns", e.Hint);
     }
 
     [Fact]

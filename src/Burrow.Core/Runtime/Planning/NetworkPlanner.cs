@@ -47,7 +47,13 @@ public static class NetworkPlanner
         IReadOnlyList<PortMapping> ports = PublishSpec.ParseAll(request.Publish);
         if (helper == NetworkHelperKind.Pasta)
         {
-            // The container asks pasta's address; pasta forwards from the host, so a --dns on the host's loopback works.
+            if (dns.FirstOrDefault(IPAddress.IsLoopback) is { } loopback)
+            {
+                // Debian 12's passt forwards the queries but relays no answers from the host's loopback.
+                throw new BurrowException($"--dns {loopback}: pasta cannot reach a resolver on the host's loopback",
+                    "use --network slirp4netns, which reaches the host's 127.0.0.1, or a resolver on another address", ExitCodes.Usage);
+            }
+            // The container asks pasta's address, and pasta forwards to the first --dns, or to the host's resolver.
             return new NetworkPlan(helper, ports, [PastaDns], dns.Count > 0 ? dns[0].ToString() : null);
         }
         return new NetworkPlan(helper, ports, dns.Count == 0 ? [SlirpDns] : dns.Select(SlirpReachable).ToArray());
