@@ -27,8 +27,12 @@ public static class Program
             Console.SetIn(TextReader.Null); // never read a password from whatever the runtime put on descriptor 0
         }
         Interruption.Install();
+        OriginalArguments = args;
         return ErrorBoundary.Run(() => Dispatch(args));
     }
+
+    /// <summary>The command line as given, for commands that start burrow again (instance start).</summary>
+    internal static IReadOnlyList<string> OriginalArguments { get; private set; } = [];
 
     private static int Dispatch(string[] args)
     {
@@ -66,6 +70,7 @@ public static class Program
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(ShellCommand.Create());
         root.Subcommands.Add(TestCommand.Create());
+        root.Subcommands.Add(InstanceCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(CheckCommand.Create());
         root.Subcommands.Add(ConfigCommand.Create());

@@ -14,7 +14,7 @@ namespace Burrow.Cli.Commands;
 public static class ActionRunner
 {
     /// <summary>The commands whose options end at IMAGE (see Parsing.OptionsEndAtImage).</summary>
-    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell", "test" };
+    public static readonly IReadOnlySet<string> CommandNames = new HashSet<string>(StringComparer.Ordinal) { "exec", "run", "shell", "test", "start" };
 
     public static void AddOptions(Command command)
     {
@@ -22,7 +22,7 @@ public static class ActionRunner
         IdentityOptions.AddTo(command);
     }
 
-    public static int Run(ParseResult result, ActionKind action, IReadOnlyList<string> arguments)
+    public static int Run(ParseResult result, ActionKind action, IReadOnlyList<string> arguments, Action<string, LaunchPlan>? payloadStarted = null)
     {
         GlobalOptions.Apply(result);
         ActionRequest request = ActionOptions.Read(result, action, arguments);
@@ -61,6 +61,6 @@ public static class ActionRunner
             Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
         }
         // Failures of any kind (BurrowException, errno, I/O) go to the CLI's one error boundary.
-        return Launch.Run(plan, image.CreateServer());
+        return Launch.Run(plan, image.CreateServer(), payloadStarted is null ? null : () => payloadStarted(spec.Given, plan));
     }
 }

@@ -6,5 +6,6 @@ namespace Burrow.Cli.Commands;
 /// <summary>Hands a plan to the runtime.</summary>
 internal static class Launch
 {
-    public static int Run(LaunchPlan plan, Core.Runtime.Serving.IImageServer? server) => ContainerLauncher.Run(plan, RuntimePaths.FromProcess(), server);
+    public static int Run(LaunchPlan plan, Core.Runtime.Serving.IImageServer? server, Action? payloadStarted = null) =>
+        ContainerLauncher.Run(plan, RuntimePaths.FromProcess(), server, payloadStarted);
 }

@@ -30,6 +30,12 @@ public static class OptionsEndAtImage
                 continue;
             }
             command = root.Subcommands.FirstOrDefault(c => c.Name == token || c.Aliases.Contains(token));
+            // burrow instance start IMAGE NAME [ARGS…] takes exec's options, and they end at IMAGE too.
+            if (command is { Name: "instance" } && i + 1 < args.Count && command.Subcommands.FirstOrDefault(c => c.Name == args[i + 1]) is { Name: "start" } start)
+            {
+                command = start;
+                i++;
+            }
             break;
         }
         if (command is null || !commandNames.Contains(command.Name))

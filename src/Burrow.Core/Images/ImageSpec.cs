@@ -24,6 +24,11 @@ public abstract record ImageSpec(string Given)
         {
             return new OciImageSpec(given, Rebase(source, cwd));
         }
+        if (given.StartsWith("instance://", StringComparison.Ordinal))
+        {
+            throw new BurrowException($"image {given}: joining a running instance is not supported yet",
+                "run the command from the instance's start script, or reach its service through the ports it publishes (instance start -p)");
+        }
         if (LooksLikeTransport(given))
         {
             throw new BurrowException($"image {given}: this kind of image reference is not supported",

@@ -20,14 +20,15 @@ public static class ContainerLauncher
     /// (payload status, 128+N for a signal). Throws BurrowException for set-up failures.
     /// </summary>
     /// <param name="server">Serves a squashfs root; null to make one from the plan (see <see cref="ImageServers"/>).</param>
-    public static int Run(LaunchPlan plan, RuntimePaths paths, IImageServer? server = null)
+    /// <param name="payloadStarted">Called once the payload is about to run (an instance records itself then).</param>
+    public static int Run(LaunchPlan plan, RuntimePaths paths, IImageServer? server = null, Action? payloadStarted = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(paths);
         try
         {
             using IImageServer? serving = server ?? ImageServers.For(plan.Root);
-            return Launch(plan, paths, serving);
+            return Launch(plan, paths, serving, payloadStarted);
         }
         catch (LinuxException e) when (e.Errno == Errno.EAGAIN && e.Operation == "posix_spawn")
         {
@@ -40,7 +41,7 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Launch(LaunchPlan plan, RuntimePaths paths, IImageServer? server)
+    private static int Launch(LaunchPlan plan, RuntimePaths paths, IImageServer? server, Action? payloadStarted)
     {
         Stage.StageRunner.Timing.Start();
         if (!File.Exists(paths.Starter))
@@ -80,7 +81,7 @@ public static class ContainerLauncher
             }
             signals.Target = pid;
             Stage.StageRunner.Timing.Mark("engine: starter spawned");
-            return Supervise(pid, engineEnd, plan, helpers, server, session.Path);
+            return Supervise(pid, engineEnd, plan, helpers, server, session.Path, payloadStarted);
         }
     }
 
@@ -102,12 +103,13 @@ public static class ContainerLauncher
         }
     }
 
-    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath)
+    private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
+        Action? payloadStarted)
     {
         Networking.INetworkHelper? network = null;
         try
         {
-            return Supervise(pid, channel, plan, helpers, server, sessionPath, ref network);
+            return Supervise(pid, channel, plan, helpers, server, sessionPath, payloadStarted, ref network);
         }
         finally
         {
@@ -116,11 +118,12 @@ public static class ContainerLauncher
     }
 
     private static int Supervise(int pid, SafeFileHandle channel, LaunchPlan plan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
+        Action? payloadStarted,
         ref Networking.INetworkHelper? network)
     {
         BurrowException? failure = null;
         int? status = null;
-        bool payloadStarted = false;
+        bool started = false;
         try
         {
             string? first = FileDescriptors.ReceivePacket(channel);
@@ -186,7 +189,8 @@ public static class ContainerLauncher
                 }
                 if (message == StarterProtocol.PayloadStarting)
                 {
-                    payloadStarted = true;
+                    started = true;
+                    payloadStarted?.Invoke();
                     Stage.StageRunner.Timing.Mark("engine: payload started");
                     continue;
                 }
@@ -217,7 +221,7 @@ public static class ContainerLauncher
             throw new BurrowException($"the container's monitor ended without the payload's status (burrow-starter exit status {status})",
                 "it was killed from outside burrow, or the machine ran out of memory");
         }
-        if (!payloadStarted)
+        if (!started)
         {
             // The stage reports every failure it can see; dying silently means its runtime could not start.
             throw new BurrowException($"the container's set-up ended before the command started, without a message (status {status})",

@@ -96,7 +96,7 @@ internal sealed class SessionDirectory : IDisposable
     }
 
     /// <summary>$XDG_RUNTIME_DIR/burrow when the session manager gave us one, else the cache directory.</summary>
-    private static string BaseDirectory()
+    internal static string BaseDirectory()
     {
         string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
         if (runtime is { Length: > 0 } && SafeStatus(runtime) is { Kind: FileKind.Directory } st && st.Uid == ProcessSecurity.Uid)

@@ -14,6 +14,9 @@ public enum ActionKind
 
     /// <summary>burrow test IMAGE [ARGS…]: the image's test script (/.singularity.d/test).</summary>
     Test,
+
+    /// <summary>burrow instance start IMAGE NAME [ARGS…]: the image's startscript, else its runscript, else its shell.</summary>
+    Start,
 }
 
 /// <summary>

@@ -11,6 +11,7 @@ public static class FactQueries
 {
     public const string RunScript = "/.singularity.d/runscript";
     public const string TestScript = "/.singularity.d/test";
+    public const string StartScript = "/.singularity.d/startscript";
     public const string EnvScriptDir = "/.singularity.d/env";
     public const string Bash = "/bin/bash";
     public const string Sh = "/bin/sh";
@@ -54,7 +55,7 @@ public static class FactQueries
 
     public static IReadOnlyList<string> ImagePaths(ActionRequest request, string hostCwd, IdentityDecision identity)
     {
-        var paths = new List<string> { hostCwd, identity.HomeDestination, "/", RunScript, TestScript, Bash, Sh, "/etc/passwd", "/etc/group" };
+        var paths = new List<string> { hostCwd, identity.HomeDestination, "/", RunScript, TestScript, StartScript, Bash, Sh, "/etc/passwd", "/etc/group" };
         if (request.Pwd is { } pwd && pwd.StartsWith('/'))
         {
             paths.Add(BindSpec.NormalizeIfAbsolute(pwd));

@@ -16,6 +16,9 @@ public static class ProcessPlanner
         ActionKind.Run => [.. ShellArgv(request, image), .. request.Arguments],
         ActionKind.Shell => ShellArgv(request, image),
         ActionKind.Test => [FactQueries.TestScript, .. request.Arguments],
+        ActionKind.Start when image.KindOf(FactQueries.StartScript) == PathKind.File => [FactQueries.StartScript, .. request.Arguments],
+        ActionKind.Start when image.KindOf(FactQueries.RunScript) == PathKind.File => [FactQueries.RunScript, .. request.Arguments],
+        ActionKind.Start => [.. ShellArgv(request, image), .. request.Arguments],
         _ => throw new ArgumentOutOfRangeException(nameof(request), request.Action, "unknown action"),
     };
 
