@@ -95,6 +95,17 @@ public class ConfigObeyedTests
     }
 
     [Fact]
+    public void NoMountBindPathsLeavesEveryBindPathOut()
+    {
+        _f.Config = Config("bind-path = [\"/scratch\", \"/etc/hosts:/etc/hosts:ro\"]\n");
+        _f.HostPaths["/scratch"] = PathKind.Directory;
+        Assert.Contains(_f.Plan(PlanFixture.Exec("true")).Mounts, m => m.Target == "/scratch");
+        LaunchPlan plan = _f.Plan(Exec(r => r with { NoMount = ["bind-paths"] }));
+        Assert.DoesNotContain(plan.Mounts, m => m.Target is "/scratch" or "/etc/hosts");
+        Assert.DoesNotContain(_f.Plan(Exec(r => r with { NoMount = ["/scratch"] })).Mounts, m => m.Target == "/scratch");
+    }
+
+    [Fact]
     public void TheSessionTmpfsHasTheConfiguredSize()
     {
         _f.Config = Config("sessiondir-max-size = 16\n");

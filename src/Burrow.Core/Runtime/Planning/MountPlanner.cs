@@ -53,7 +53,7 @@ public static class MountPlanner
         // The administrator's bind paths (Apptainer's "bind path"), where the host has them; --contain keeps them.
         foreach (BindSpec bind in FactQueries.ConfiguredBinds(config))
         {
-            if (generated.Contains(bind.Destination) || no.SkipsHostFile(bind.Destination))
+            if (no.BindPaths || generated.Contains(bind.Destination) || no.SkipsHostFile(bind.Destination))
             {
                 continue;
             }
