@@ -21,6 +21,11 @@ public static class Program
         {
             return Burrow.Core.Build.Tasks.BuildTaskRunner.Run(args[1..]);
         }
+        // The capability probe of `burrow check`, run by burrow-starter inside the namespaces it tests.
+        if (args.Length > 0 && args[0] == Burrow.Core.Runtime.Launch.NamespaceProbe.Command)
+        {
+            return Burrow.Core.Runtime.Stage.ProbeStage.Run(args[1..]);
+        }
         bool[] closed = FileDescriptors.EnsureStandardDescriptors();
         StandardOutput.Install(closed);
         if (closed[0])
@@ -73,6 +78,8 @@ public static class Program
         root.Subcommands.Add(TestCommand.Create());
         root.Subcommands.Add(InstanceCommand.Create());
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(ConfigCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(RegistryCommand.Create());
         root.Subcommands.Add(BuildCommand.Create());

@@ -28,14 +28,15 @@ public static class ActionRunner
     {
         GlobalOptions.Apply(result);
         ActionRequest request = ActionOptions.Read(result, action, arguments);
+        Core.Config.BurrowConfig config = CliConfig.Load(result).Config;
         HostUser user = HostUserReader.Read();
-        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost());
+        IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost(), config);
         identity = HomeSpec.Apply(identity, request, user, HostFactsReader.CurrentDirectory());
-        HostFacts host = HostFactsReader.Read(request, user, identity);
+        HostFacts host = HostFactsReader.Read(request, user, identity, config);
         ImageSpec spec = ImageSpec.Parse(result.GetValue(ActionOptions.Image) ?? "", host.Cwd);
-        // The execution control list judges the image ImageOpener actually opens, before any of it is used.
-        ExecutionControl ecl = ExecutionControl.Load(TrustPaths.ForProcess());
-        using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash, Ecl = ecl });
+        // The execution control list (burrow.conf's ecl-file) judges the image ImageOpener actually opens, before any of it is used.
+        ExecutionControl ecl = ExecutionControl.Load(TrustPaths.ForProcess() with { EclFileOverride = config.EclFile });
+        using OpenedImage image = ImageOpener.Open(spec, new ImageOpenOptions { Unsquash = request.Unsquash, Ecl = ecl, Config = config });
         ImageFacts imageFacts = ImageFactsReader.Read(image, request, host, identity);
         if (action == ActionKind.Test && request.App is null && imageFacts.KindOf(FactQueries.TestScript) != PathKind.File)
         {

@@ -46,6 +46,7 @@ public static class BuildCommand
         command.SetAction(async (result, ct) =>
         {
             GlobalOptions.Apply(result);
+            CliConfig.Load(result); // cache-dir, temp-dir, binary-path
             string to = result.GetValue(target)!;
             string from = result.GetValue(source)!;
             var options = new BuildOptions

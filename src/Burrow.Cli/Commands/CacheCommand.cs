@@ -50,6 +50,7 @@ public static class CacheCommand
         command.SetAction(result =>
         {
             GlobalOptions.Apply(result);
+            CliConfig.Load(result); // cache-dir, temp-dir, binary-path
             IReadOnlyList<CacheEntry> entries = CacheEntries.List(new ImageCache(ImageCache.DefaultRoot()), Types(result.GetValue(type)));
             if (result.GetValue(json))
             {
@@ -102,6 +103,7 @@ public static class CacheCommand
         command.SetAction(result =>
         {
             GlobalOptions.Apply(result);
+            CliConfig.Load(result); // cache-dir, temp-dir, binary-path
             var cache = new ImageCache(ImageCache.DefaultRoot());
             IEnumerable<CacheEntry> entries = CacheEntries.List(cache, Types(result.GetValue(type)));
             if (result.GetValue(days) is { } d)

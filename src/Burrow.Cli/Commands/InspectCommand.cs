@@ -33,6 +33,7 @@ public static class InspectCommand
         command.SetAction(async (result, ct) =>
         {
             GlobalOptions.Apply(result);
+            CliConfig.Load(result); // cache-dir, temp-dir, binary-path
             string reference = result.GetValue(image)!;
             using CancellationTokenSource cancel = Interruption.Linked(ct);
             if (result.GetValue(listApps))

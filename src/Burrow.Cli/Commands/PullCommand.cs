@@ -31,6 +31,7 @@ public static class PullCommand
         command.SetAction((result, ct) =>
         {
             GlobalOptions.Apply(result);
+            CliConfig.Load(result); // cache-dir, temp-dir, binary-path
             string[] values = result.GetValue(args)!;
             string reference = values[^1];
             ImageSource source = ImageSource.TryParse(reference)

@@ -20,7 +20,8 @@ public static class RunPlanCommand
         {
             GlobalOptions.Apply(result);
             string path = result.GetValue(file)!;
-            if (ExecutionControl.Load(TrustPaths.ForProcess()) is { Activated: true } ecl)
+            Core.Config.BurrowConfig config = CliConfig.Load(result).Config;
+            if (ExecutionControl.Load(TrustPaths.ForProcess() with { EclFileOverride = config.EclFile }) is { Activated: true } ecl)
             {
                 // A hand-written plan names its root directly: no image the list could judge.
                 throw new BurrowException($"while checking container image with ECL: __run-plan runs a hand-written launch plan, which the execution control list {ecl.Config.Path} cannot judge",

@@ -6,7 +6,7 @@ using Burrow.Linux;
 namespace Burrow.Core.Files;
 
 /// <summary>
-/// Private directories in $TMPDIR (<c>burrow-pull-*</c> of a --disable-cache pull, <c>burrow-sandbox-*</c> of a SIF
+/// Private directories in the temporary directory (<see cref="Root"/>: <c>burrow-pull-*</c> of a --disable-cache pull, <c>burrow-sandbox-*</c> of a SIF
 /// unpacked for exec): mode 0700, and flock-ed for as long as this process lives, so that the next burrow can tell
 /// the leftovers of a killed one (lock free) from a live one's (lock held), across PID namespaces too, and sweep
 /// them. $TMPDIR itself is never created: a missing one is an error that says so.
@@ -18,8 +18,8 @@ public static class TemporaryDirectories
 
     private static readonly Dictionary<string, DirectoryHandle> s_held = new(StringComparer.Ordinal);
 
-    /// <summary>$TMPDIR, else /tmp, without the trailing slash.</summary>
-    public static string Root => Path.TrimEndingDirectorySeparator(Path.GetTempPath());
+    /// <summary>$BURROW_TMPDIR, else burrow.conf's temp-dir, else $TMPDIR, else /tmp, without the trailing slash.</summary>
+    public static string Root => Path.TrimEndingDirectorySeparator(Config.ConfiguredDirectories.TempRoot());
 
     /// <summary>Creates <c>$TMPDIR/PREFIX-PID-RANDOM</c> (0700, locked) after sweeping dead ones of the same prefix.</summary>
     public static string Create(string prefix)
@@ -134,8 +134,8 @@ public static class TemporaryDirectories
         catch (LinuxException e)
         {
             string what = e.Errno == Errno.ENOENT ? $"the temporary directory {root} does not exist" : $"cannot open the temporary directory {root}: {e.Reason}";
-            throw new BurrowException(what + (Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } ? " (TMPDIR)" : ""),
-                "create it, or set TMPDIR to a directory you may write (Burrow does not create it)", ExitCodes.Failure, e);
+            throw new BurrowException(what + Config.ConfiguredDirectories.TempRootChosenBy(),
+                "create it, or set BURROW_TMPDIR to a directory you may write (Burrow does not create it)", ExitCodes.Failure, e);
         }
     }
 }

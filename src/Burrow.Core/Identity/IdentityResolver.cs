@@ -9,7 +9,8 @@ namespace Burrow.Core.Identity;
 /// </summary>
 public static class IdentityResolver
 {
-    public static IdentityDecision Resolve(IdentityRequest request, HostUser user, SubordinateIds subordinateIds)
+    /// <param name="config">The administrator's configuration: allow-fakeroot and allow-userns-modes refuse modes it forbids.</param>
+    public static IdentityDecision Resolve(IdentityRequest request, HostUser user, SubordinateIds subordinateIds, Config.BurrowConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(user);
@@ -21,6 +22,7 @@ public static class IdentityResolver
         ulong add = Capabilities.Parse(request.AddCaps, "--add-caps");
         ulong drop = Capabilities.Parse(request.DropCaps, "--drop-caps");
         CheckConflicts(request, security, userNs);
+        CheckAllowed(request, userNs, config ?? Config.BurrowConfig.Default);
 
         var subordinate = new Lazy<(SubordinateIdEntries Uid, SubordinateIdEntries Gid)>(() => (
             SubordinateIdFile.ForUser(subordinateIds.SubUid, subordinateIds.SubUidPath, user),
@@ -33,6 +35,26 @@ public static class IdentityResolver
             : security.Any ? IdentityModes.Security(user, security, security.ExtraGroups.Count > 0 ? subordinate.Value.Gid : null)
             : IdentityModes.Yourself(user);
         return WithCapabilities(identity, request, add, drop);
+    }
+
+    private static void CheckAllowed(IdentityRequest request, UserNsRequest? userNs, Config.BurrowConfig config)
+    {
+        if (request.FakeRoot && !config.AllowFakeroot)
+        {
+            throw new BurrowException($"--fakeroot is not allowed on this installation ({config.Cite("allow-fakeroot")})",
+                "run without --fakeroot, or ask the administrator");
+        }
+        string? mode = userNs?.Mode switch
+        {
+            UserNsMode.Auto => Config.UserNsModes.Auto,
+            UserNsMode.KeepId => Config.UserNsModes.KeepId,
+            _ => null,
+        };
+        if (mode is not null && !config.AllowedUserNsModes.Contains(mode))
+        {
+            throw new BurrowException($"--userns={request.UserNs}: the mode {mode} is not allowed on this installation ({config.Cite("allow-userns-modes")})",
+                config.AllowedUserNsModes.Count > 0 ? $"use one of: {string.Join(", ", config.AllowedUserNsModes.Order(StringComparer.Ordinal).Select(m => "--userns=" + m))}" : "run without --userns, or ask the administrator");
+        }
     }
 
     private static void CheckConflicts(IdentityRequest request, SecurityIds security, UserNsRequest? userNs)

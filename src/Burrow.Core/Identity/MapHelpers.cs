@@ -13,7 +13,6 @@ public static class MapHelpers
     public const string NewUidMapVariable = "BURROW_NEWUIDMAP";
     public const string NewGidMapVariable = "BURROW_NEWGIDMAP";
 
-    private static readonly string[] s_directories = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
 
     public sealed record Paths(string NewUidMap, string NewGidMap);
 
@@ -36,16 +35,26 @@ public static class MapHelpers
     private static string Check(string name, string variable, bool noNewPrivs, ulong bounding, string mountInfo)
     {
         string? overridden = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } v ? v : null;
-        IReadOnlyList<string> candidates = overridden is not null ? [overridden] : s_directories.Select(d => Path.Combine(d, name)).ToArray();
+        IReadOnlyList<string> candidates = overridden is not null ? [overridden]
+            : ExecutableSearch.Directories().Select(d => Path.Combine(d, name)).ToArray(); // burrow.conf's binary-path
         string? path = null;
         ExecutablePrivilegeInfo? info = null;
         foreach (string candidate in candidates)
         {
-            info = ExecutablePrivileges.Inspect(candidate);
-            if (info is not null)
+            // The first one that can write a range wins: a plain copy earlier on $PATH (a conda environment's) is
+            // passed over for the setuid one in /usr/bin; with none usable, the first one found is the one reported.
+            ExecutablePrivilegeInfo? found = ExecutablePrivileges.Inspect(candidate);
+            if (found is null)
             {
-                path = candidate;
-                break;
+                continue;
+            }
+            if (path is null || (found.IsRegularFile && ((found.SetUid && found.OwnerUid == 0) || found.FileCapabilities is not null)))
+            {
+                (path, info) = (candidate, found);
+                if (found.IsRegularFile && ((found.SetUid && found.OwnerUid == 0) || found.FileCapabilities is not null))
+                {
+                    break;
+                }
             }
         }
         var facts = new MapHelperFacts

@@ -24,12 +24,16 @@ public sealed class ImageCache
     public string SifDirectory => Path.Combine(Root, "sif");
     public string TempDirectory => Path.Combine(Root, "tmp");
 
-    /// <summary><c>$BURROW_CACHEDIR</c>, else <c>$XDG_CACHE_HOME/burrow</c>, else <c>~/.cache/burrow</c>.</summary>
+    /// <summary><c>$BURROW_CACHEDIR</c>, else burrow.conf's <c>cache-dir</c>, else <c>$XDG_CACHE_HOME/burrow</c>, else <c>~/.cache/burrow</c>.</summary>
     public static string DefaultRoot()
     {
         if (Environment.GetEnvironmentVariable("BURROW_CACHEDIR") is { Length: > 0 } explicitDir)
         {
             return Path.GetFullPath(explicitDir);
+        }
+        if (Config.ConfiguredDirectories.Cache is { } configured)
+        {
+            return configured;
         }
         if (Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg)
         {

@@ -7,6 +7,7 @@ using Burrow.Core.Sif;
 using Burrow.Core.Trust;
 using Burrow.Core.Trust.Ecl;
 using Burrow.Linux;
+using Microsoft.Win32.SafeHandles;
 
 namespace Burrow.Core.Images;
 
@@ -25,6 +26,9 @@ public sealed record ImageOpenOptions
     /// verifying (<see cref="VerifiedExtent"/>). Null or not activated: nothing is checked and nothing is paid.
     /// </summary>
     public ExecutionControl? Ecl { get; init; }
+
+    /// <summary>The administrator's configuration: which kinds of image, from where and whose, may be opened (<see cref="ImagePolicy"/>).</summary>
+    public Config.BurrowConfig Config { get; init; } = Burrow.Core.Config.BurrowConfig.Default;
 }
 
 /// <summary>Opens an <see cref="ImageSpec"/>: a sandbox as it is, a SIF by its primary partition, an OCI source through the cache.</summary>
@@ -40,6 +44,11 @@ public static class ImageOpener
 
     private static OpenedImage OpenSandbox(SandboxImageSpec spec, ImageOpenOptions options)
     {
+        ImagePolicy.RequireKind(spec, Config.ImageKind.Sandbox, options.Config);
+        using (SafeFileHandle directory = FileDescriptors.OpenPath(spec.Directory))
+        {
+            ImagePolicy.RequireLocation(spec, directory, options.Config);
+        }
         options.Ecl?.CheckUnsignable(spec.Directory, spec.Given);
         var reader = new RootDirectoryReader(spec.Directory);
         return new OpenedImage(spec, ImageFormat.Sandbox, RootFsKind.Directory, spec.Directory, reader, [reader])
@@ -50,6 +59,7 @@ public static class ImageOpener
 
     private static string Pull(OciImageSpec spec, ImageOpenOptions options)
     {
+        ImagePolicy.RequireKind(spec, Config.ImageKind.Oci, options.Config);
         var cache = new ImageCache(ImageCache.DefaultRoot());
         PulledImage pulled = new ImagePuller(cache).PullAsync(spec.Source, options.Pull, CancellationToken.None).GetAwaiter().GetResult();
         return pulled.SifPath;
@@ -63,6 +73,12 @@ public static class ImageOpener
             SifDescriptor partition = sif.PrimarySystemPartition
                 ?? throw new BurrowException($"image {spec.Given}: the SIF has no primary system partition, so there is nothing to run",
                     "is it a data container? list its objects with: burrow sif list " + file);
+            if (spec is SifImageSpec)
+            {
+                bool encrypted = partition.FsType is SifFsType.Encrypted or SifFsType.GocryptfsSquash;
+                ImagePolicy.RequireKind(spec, encrypted ? Config.ImageKind.Encrypted : Config.ImageKind.Sif, options.Config);
+                ImagePolicy.RequireLocation(spec, sif.FileHandle!, options.Config);
+                    }
             if (partition.FsType != SifFsType.Squash)
             {
                 throw new BurrowException($"image {spec.Given}: the primary partition is {partition.FsType}, not squashfs; only squashfs can be run");

@@ -32,7 +32,7 @@ public static class SifSandbox
     public static void ExtractSquashfs(string file, long offset, string destination, string imageName)
     {
         string sifPath = imageName;
-        var psi = new ProcessStartInfo("unsquashfs") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(Runtime.ExecutableSearch.Require("unsquashfs", "squashfs-tools", "unpacking a SIF")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (string a in new[] { "-q", "-n", "-no-xattrs", "-o", offset.ToString(CultureInfo.InvariantCulture), "-d", destination, file })
         {
             psi.ArgumentList.Add(a);

@@ -22,7 +22,7 @@ public static class SquashfsBuilder
         {
             throw new BurrowException($"unknown squashfs compression \"{compression}\"", "use one of: " + string.Join(", ", Compressions));
         }
-        var psi = new ProcessStartInfo("tar2sqfs")
+        var psi = new ProcessStartInfo(Runtime.ExecutableSearch.Require("tar2sqfs", "squashfs-tools-ng", "building a SIF"))
         {
             RedirectStandardInput = true,
             RedirectStandardError = true,

@@ -3,7 +3,7 @@ namespace Burrow.Core.Runtime;
 /// <summary>
 /// Where the installed pieces are, relative to the running binary, so that the tree under
 /// <c>out/</c> (or any prefix) is relocatable: <c>PREFIX/bin/burrow</c>,
-/// <c>PREFIX/libexec/burrow/burrow-starter</c>, <c>PREFIX/etc/burrow/</c>.
+/// <c>PREFIX/libexec/burrow/burrow-starter</c>, <c>PREFIX/etc/burrow/</c> (<c>/etc/burrow</c> when the prefix is <c>/usr</c>).
 /// </summary>
 public sealed record RuntimePaths(string Prefix, string Self, string Starter, string ConfigDir)
 {
@@ -16,6 +16,6 @@ public sealed record RuntimePaths(string Prefix, string Self, string Starter, st
             prefix,
             self,
             Path.Combine(prefix, "libexec", "burrow", "burrow-starter"),
-            Path.Combine(prefix, "etc", "burrow"));
+            Config.Installation.ConfigDirectoryFor(prefix));
     }
 }

@@ -21,7 +21,10 @@ public sealed record TrustPaths(string UserKeyDirectory, string ConfigDirectory)
 
     public string GlobalPublicKeyring => Path.Combine(ConfigDirectory, GlobalPublicFileName);
 
-    public string EclFile => Path.Combine(ConfigDirectory, EclFileName);
+    /// <summary>burrow.conf's <c>ecl-file</c>, when the administrator moved the list; null: ecl.toml in <see cref="ConfigDirectory"/>.</summary>
+    public string? EclFileOverride { get; init; }
+
+    public string EclFile => EclFileOverride ?? Path.Combine(ConfigDirectory, EclFileName);
 
     public static TrustPaths ForProcess() => new(DefaultUserKeyDirectory(), RuntimePaths.FromProcess().ConfigDir);
 

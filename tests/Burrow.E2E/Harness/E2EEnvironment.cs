@@ -52,7 +52,8 @@ public static class E2EEnvironment
         [UserWithoutRange],
     ];
 
-    private static string RepoRoot()
+    /// <summary>The checkout the tests were built from (scripts/ is read from it).</summary>
+    public static string RepoRoot()
     {
         string? dir = AppContext.BaseDirectory;
         while (dir is not null && !File.Exists(Path.Combine(dir, "Burrow.slnx")))

@@ -38,6 +38,9 @@ internal sealed class PlanFixture
 
     public IdentityDecision? Identity { get; set; }
 
+    /// <summary>The administrator's configuration (burrow.conf); every key at its default unless a test sets it.</summary>
+    public Burrow.Core.Config.BurrowConfig Config { get; set; } = Burrow.Core.Config.BurrowConfig.Default;
+
     public IdentityDecision ResolveIdentity() => Identity ?? IdentityResolver.Resolve(IdentityRequest.Default, User, SubordinateIds.None);
 
     /// <summary>Where image paths lead with symlinks followed (only what a test sets; others lead to themselves).</summary>
@@ -53,12 +56,12 @@ internal sealed class PlanFixture
     {
         IdentityDecision identity = HomeSpec.Apply(ResolveIdentity(), request, User, Cwd);
         var host = new Dictionary<string, PathKind>();
-        foreach (string p in FactQueries.HostPaths(request, User, Cwd, identity, Env))
+        foreach (string p in FactQueries.HostPaths(request, User, Cwd, identity, Env, Config))
         {
             host[p] = HostPaths.GetValueOrDefault(p, PathKind.Missing);
         }
         var image = new Dictionary<string, PathKind>();
-        foreach (string p in FactQueries.ImagePaths(request, Cwd, identity, Env))
+        foreach (string p in FactQueries.ImagePaths(request, Cwd, identity, Env, Config))
         {
             image[p] = ImagePaths.GetValueOrDefault(p, PathKind.Missing);
         }
@@ -73,7 +76,7 @@ internal sealed class PlanFixture
             {
                 User = User, Cwd = Cwd, Environment = Env, Paths = host, EnvFiles = EnvFiles, TerminalFds = TerminalFds,
                 SeccompProfile = SeccompProfile, TerminalDevice = TerminalDevice, KernelVersion = KernelVersion,
-                UnprivilegedPortStart = UnprivilegedPortStart,
+                UnprivilegedPortStart = UnprivilegedPortStart, Config = Config,
             },
             new ImageFacts
             {

@@ -108,6 +108,10 @@ internal sealed class SessionDirectory : IDisposable
         {
             return System.IO.Path.GetFullPath(cache);
         }
+        if (Config.ConfiguredDirectories.Cache is { } configured)
+        {
+            return configured;
+        }
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         string home = Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } h ? h
             : throw new BurrowException("HOME is not set, so there is nowhere to keep the session directory", "set HOME or XDG_RUNTIME_DIR");
@@ -126,9 +130,9 @@ internal sealed class SessionDirectory : IDisposable
         }
     }
 
-    /// <summary>$TMPDIR (else /tmp)/burrow-UID.</summary>
+    /// <summary>$BURROW_TMPDIR, temp-dir or $TMPDIR (else /tmp), then burrow-UID.</summary>
     private static string TmpFallback() =>
-        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "burrow-" + ProcessSecurity.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        System.IO.Path.Combine(Config.ConfiguredDirectories.TempRoot(), "burrow-" + ProcessSecurity.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Removes the empty directories left by launches whose burrow was killed.</summary>
     private static void RemoveStale(DirectoryHandle parent)

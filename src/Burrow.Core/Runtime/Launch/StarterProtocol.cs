@@ -41,6 +41,9 @@ internal static class StarterProtocol
     /// </summary>
     public const string PayloadStarting = "P";
 
+    /// <summary>probe → engine (burrow check): "R&lt;feature&gt;\t&lt;1 or 0&gt;\t&lt;detail&gt;", one per feature tried.</summary>
+    public const char ProbeResult = 'R';
+
     /// <summary>The engine receives into a buffer of this size; a longer packet would be cut short.</summary>
     public const int MaxPacketBytes = 8192;
 

@@ -27,8 +27,10 @@ public static class FactQueries
     private static readonly IReadOnlyList<string> s_defaultTargets =
         ["/dev", "/proc", "/sys", "/tmp", "/var/tmp", "/etc/hosts", "/etc/localtime", "/etc/resolv.conf", "/etc/hostname", "/etc/passwd", "/etc/group"];
 
-    public static IReadOnlyList<string> HostPaths(ActionRequest request, HostUser user, string hostCwd, IdentityDecision identity, IReadOnlyList<EnvVar> environment)
+    public static IReadOnlyList<string> HostPaths(ActionRequest request, HostUser user, string hostCwd, IdentityDecision identity, IReadOnlyList<EnvVar> environment,
+        Config.BurrowConfig? config = null)
     {
+        config ??= Config.BurrowConfig.Default;
         HomeSpec home = HomeSpec.Resolve(request, user, identity, hostCwd);
         var paths = new List<string> { user.Home, home.Source, hostCwd, "/tmp", "/var/tmp", HostCgroups };
         if (request.Nested)
@@ -36,6 +38,7 @@ public static class FactQueries
             paths.Add(NestedRuntime.HybridCgroupDirectory);
         }
         paths.AddRange(HostEtcFiles);
+        paths.AddRange(ConfiguredBinds(config).Select(b => b.Source));
         if (Workdir.Resolve(request, hostCwd) is { } workdir)
         {
             paths.Add(workdir);
@@ -51,9 +54,9 @@ public static class FactQueries
         }
         // The container paths the planner asks about (the working directory, home, --pwd, mount targets) may sit under
         // any bind: ask for each one's host path through every bind that could cover it.
-        foreach (string target in ContainerPaths(request, hostCwd, identity, environment))
+        foreach (string target in ContainerPaths(request, hostCwd, identity, environment, config))
         {
-            foreach ((string source, string destination) in BindCandidates(request, home, hostCwd, environment))
+            foreach ((string source, string destination) in BindCandidates(request, home, hostCwd, environment, config))
             {
                 if (Planning.ContainerPaths.TryRebase(target, destination, source, out string? hostPath))
                 {
@@ -64,10 +67,11 @@ public static class FactQueries
         return paths.Distinct(StringComparer.Ordinal).ToArray();
     }
 
-    public static IReadOnlyList<string> ImagePaths(ActionRequest request, string hostCwd, IdentityDecision identity, IReadOnlyList<EnvVar> environment)
+    public static IReadOnlyList<string> ImagePaths(ActionRequest request, string hostCwd, IdentityDecision identity, IReadOnlyList<EnvVar> environment,
+        Config.BurrowConfig? config = null)
     {
         var paths = new List<string> { "/", RunScript, TestScript, StartScript, Bash, Sh };
-        paths.AddRange(ContainerPaths(request, hostCwd, identity, environment));
+        paths.AddRange(ContainerPaths(request, hostCwd, identity, environment, config ?? Config.BurrowConfig.Default));
         if (request.Shell is { } shell && shell.StartsWith('/'))
         {
             paths.Add(shell);
@@ -80,7 +84,8 @@ public static class FactQueries
     }
 
     /// <summary>The container paths whose kind the planner may need: working directory, home, --pwd, every mount target.</summary>
-    private static IEnumerable<string> ContainerPaths(ActionRequest request, string hostCwd, IdentityDecision identity, IReadOnlyList<EnvVar> environment)
+    private static IEnumerable<string> ContainerPaths(ActionRequest request, string hostCwd, IdentityDecision identity, IReadOnlyList<EnvVar> environment,
+        Config.BurrowConfig config)
     {
         yield return hostCwd;
         yield return identity.HomeDestination;
@@ -101,11 +106,23 @@ public static class FactQueries
         {
             yield return scratch;
         }
+        foreach (BindSpec bind in ConfiguredBinds(config))
+        {
+            yield return bind.Destination;
+        }
     }
 
+    /// <summary>The configuration's bind-path entries (validated when the file was read), as binds.</summary>
+    public static IReadOnlyList<BindSpec> ConfiguredBinds(Config.BurrowConfig config) => BindSpec.ParseAll(config.BindPaths, "/");
+
     /// <summary>Every (host source, container target) bind the planner might make.</summary>
-    private static IEnumerable<(string Source, string Target)> BindCandidates(ActionRequest request, HomeSpec home, string hostCwd, IReadOnlyList<EnvVar> environment)
+    private static IEnumerable<(string Source, string Target)> BindCandidates(ActionRequest request, HomeSpec home, string hostCwd, IReadOnlyList<EnvVar> environment,
+        Config.BurrowConfig config)
     {
+        foreach (BindSpec bind in ConfiguredBinds(config))
+        {
+            yield return (bind.Source, bind.Destination);
+        }
         yield return (home.Source, home.Destination);
         yield return ("/tmp", "/tmp");
         yield return ("/var/tmp", "/var/tmp");

@@ -37,6 +37,9 @@ public sealed record HostFacts
     /// <summary>The running kernel's version (for a seccomp profile's minKernel).</summary>
     public Version KernelVersion { get; init; } = new(0, 0);
 
+    /// <summary>The administrator's configuration (burrow.conf), read once before planning.</summary>
+    public Config.BurrowConfig Config { get; init; } = Burrow.Core.Config.BurrowConfig.Default;
+
     public PathKind KindOf(string path) => Paths.TryGetValue(path, out PathKind kind)
         ? kind
         : throw new InvalidOperationException($"host fact for {path} was not gathered (FactQueries.HostPaths misses it)");

@@ -2,10 +2,11 @@ namespace Burrow.Core.Runtime.Planning;
 
 /// <summary>
 /// The ordered mount list of the default container (apptainer-behaviour.md §2.1), in Apptainer's tag order
-/// (mount_linux.go): dev, bind paths (/etc/hosts, /etc/localtime), kernel file systems, home, tmp, scratch, generated
+/// (mount_linux.go): dev, bind paths (burrow.conf's bind-path; by default /etc/hosts, /etc/localtime), kernel file systems, home, tmp, scratch, generated
 /// files, user binds (shallowest first), cwd. A user bind therefore wins over a default mount at the same place (which
 /// is left out) and hides those below it (left out too, with a warning naming them). Every mount is nosuid; binds are
-/// also nodev except device nodes, which nodev would make unusable.
+/// also nodev except device nodes, which nodev would make unusable. The configuration's mount-* keys leave kernel
+/// file systems, home and tmp out (mount-dev = minimal: the contained /dev without --contain).
 /// </summary>
 public static class MountPlanner
 {
@@ -34,36 +35,42 @@ public static class MountPlanner
         ArgumentNullException.ThrowIfNull(input);
         ActionRequest request = input.Request;
         NoMountSet no = NoMountSet.Parse(request.NoMount);
+        Config.BurrowConfig config = input.Host.Config;
         var mounts = new List<MountStep>();
-        if (!no.Dev)
+        if (!no.Dev && config.MountDev != Config.MountMode.No)
         {
-            AddDev(mounts, input, namespaces.Ipc, devpts: !no.DevPts);
+            AddDev(mounts, input, namespaces.Ipc, devpts: !no.DevPts, minimal: config.MountDev == Config.MountMode.Minimal);
         }
 
-        // Apptainer's "bind path" entries: the host's /etc/hosts (generated with --contain and a network of its own) and /etc/localtime.
+        // A generated /etc/hosts (--contain with a network of its own) takes the place of the host's.
         foreach (string file in new[] { "/etc/hosts", "/etc/localtime" })
         {
-            if (no.SkipsHostFile(file))
-            {
-                continue;
-            }
-            if (generated.Contains(file))
+            if (generated.Contains(file) && !no.SkipsHostFile(file))
             {
                 mounts.Add(Generated(file));
             }
-            else if (input.Host.KindOf(file) == PathKind.File)
+        }
+        // The administrator's bind paths (Apptainer's "bind path"), where the host has them; --contain keeps them.
+        foreach (BindSpec bind in FactQueries.ConfiguredBinds(config))
+        {
+            if (no.BindPaths || generated.Contains(bind.Destination) || no.SkipsHostFile(bind.Destination))
             {
-                mounts.Add(HostFile(file));
+                continue;
+            }
+            PathKind kind = input.Host.KindOf(bind.Source);
+            if (kind is PathKind.File or PathKind.Directory)
+            {
+                mounts.Add(BindPath(bind, kind));
             }
         }
 
-        if (!no.Proc)
+        if (!no.Proc && config.MountProc == Config.MountMode.Yes)
         {
             mounts.Add(namespaces.Pid
                 ? new MountStep { Kind = MountKind.Proc, Target = "/proc", Flags = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, Reason = "proc: a fresh proc for the new PID namespace" }
                 : new MountStep { Kind = MountKind.Bind, Source = "/proc", Target = "/proc", Flags = BindFlags, Reason = "proc: the host's (host PID namespace)" });
         }
-        if (!no.Sys)
+        if (!no.Sys && config.MountSys == Config.MountMode.Yes)
         {
             AddSys(mounts, input, namespaces.Net);
         }
@@ -74,7 +81,7 @@ public static class MountPlanner
             mounts.Add(HomeMount(input, home));
         }
 
-        if (!no.Tmp && !request.BuildContainer) // a build binds its own
+        if (!no.Tmp && !request.BuildContainer && config.MountTmp == Config.MountMode.Yes) // a build binds its own
         {
             AddTmp(mounts, input);
         }
@@ -148,7 +155,7 @@ public static class MountPlanner
 
     /// <summary>The home is mounted unless --no-home; the default home only when it exists on the host (or --contain makes it empty).</summary>
     public static bool HomeIsMounted(PlanInput input, HomeSpec home) =>
-        !input.Request.NoHome && !input.Request.BuildContainer && (home.Custom || input.Request.IsContained || input.Host.KindOf(home.Source) == PathKind.Directory)
+        !input.Request.NoHome && !input.Request.BuildContainer && input.Host.Config.MountHome == Config.MountMode.Yes && (home.Custom || input.Request.IsContained || input.Host.KindOf(home.Source) == PathKind.Directory)
         && home.Destination != "/";
 
     private static MountStep HomeMount(PlanInput input, HomeSpec home)
@@ -267,20 +274,38 @@ public static class MountPlanner
         TargetKind = TargetKind.File, Optional = true, Reason = file + ": the host's, read-only (skipped if the image cannot take it)",
     };
 
+    /// <summary>A bind-path entry. The defaults (/etc/hosts, /etc/localtime, read-only) are the host files every container gets.</summary>
+    private static MountStep BindPath(BindSpec bind, PathKind kind)
+    {
+        if (bind.Source == bind.Destination && bind.ReadOnly && kind == PathKind.File && FactQueries.HostEtcFiles.Contains(bind.Source))
+        {
+            return HostFile(bind.Source);
+        }
+        string ro = bind.ReadOnly ? ", read-only" : "";
+        return new MountStep
+        {
+            Kind = MountKind.Bind, Source = bind.Source, Target = bind.Destination,
+            Flags = BindFlags | (bind.ReadOnly ? MountFlags.ReadOnly : MountFlags.None),
+            TargetKind = kind == PathKind.Directory ? TargetKind.Directory : TargetKind.File, Optional = true,
+            Reason = (bind.Source == bind.Destination ? bind.Source : bind.Source + " at " + bind.Destination)
+                + $": the host's{ro} (bind-path; skipped if the image cannot take it)",
+        };
+    }
+
     private static MountStep Generated(string file) => new()
     {
         Kind = MountKind.Generated, Target = file, Flags = MountFlags.NoSuid | MountFlags.NoDev | MountFlags.ReadOnly, TargetKind = TargetKind.File,
         Reason = file + ": generated (see Synthesized files)",
     };
 
-    private static void AddDev(List<MountStep> mounts, PlanInput input, bool ipcNamespace, bool devpts)
+    private static void AddDev(List<MountStep> mounts, PlanInput input, bool ipcNamespace, bool devpts, bool minimal)
     {
-        if (!input.Request.IsContained && !input.Request.BuildContainer)
+        if (!input.Request.IsContained && !input.Request.BuildContainer && !minimal)
         {
             mounts.Add(new MountStep { Kind = MountKind.Bind, Source = "/dev", Target = "/dev", Flags = MountFlags.NoSuid | MountFlags.Recursive, Reason = "dev: the host's (not nodev: it holds the device nodes)" });
             return;
         }
-        mounts.Add(new MountStep { Kind = MountKind.Tmpfs, Target = "/dev", Flags = MountFlags.NoSuid | MountFlags.NoExec, Data = "mode=0755", Reason = "dev: a minimal /dev (--contain)" });
+        mounts.Add(new MountStep { Kind = MountKind.Tmpfs, Target = "/dev", Flags = MountFlags.NoSuid | MountFlags.NoExec, Data = "mode=0755", Reason = "dev: a minimal /dev (" + (minimal && !input.Request.IsContained && !input.Request.BuildContainer ? "mount-dev = minimal" : "--contain") + ")" });
         foreach (string device in ContainedDevices)
         {
             mounts.Add(new MountStep { Kind = MountKind.Bind, Source = device, Target = device, Flags = MountFlags.NoSuid, TargetKind = TargetKind.File, Reason = "dev: the host's " + Path.GetFileName(device) + " device (not nodev: it is a device node)" });

@@ -3,8 +3,9 @@ namespace Burrow.Core.Runtime.Planning;
 /// <summary>
 /// <c>--no-mount LIST</c> (Apptainer's): the default mounts to leave out. proc, sys, dev, devpts (the new pseudo-terminal
 /// instance of a contained /dev), home, tmp (/tmp and /var/tmp), hostfs (Burrow mounts no host file systems anyway),
-/// cwd, bind-paths (the host's /etc/hosts and /etc/localtime), or the absolute container path of one of the host
-/// files Burrow binds (/etc/hosts, /etc/localtime, /etc/resolv.conf).
+/// cwd, bind-paths (burrow.conf's bind-path entries: by default the host's /etc/hosts and /etc/localtime), or the
+/// absolute container path of one of the host files Burrow binds (/etc/hosts, /etc/localtime, /etc/resolv.conf, a
+/// bind-path destination).
 /// </summary>
 public sealed record NoMountSet(IReadOnlySet<string> Names, IReadOnlySet<string> Paths, IReadOnlyList<string> Unknown)
 {

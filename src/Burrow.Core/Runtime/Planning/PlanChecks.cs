@@ -38,6 +38,7 @@ public static class PlanChecks
         // Apptainer's action script says these and exits 1.
         new("app-exists", AppExists, ExitCode: 1),
         new("app-script-exists", AppScriptExists, ExitCode: 1),
+        .. ConfigChecks.Strict,
     ];
 
     public static readonly IReadOnlyList<PlanCheck> Warnings =

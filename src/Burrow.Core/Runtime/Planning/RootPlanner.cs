@@ -6,9 +6,6 @@ namespace Burrow.Core.Runtime.Planning;
 /// </summary>
 public static class RootPlanner
 {
-    /// <summary>Apptainer's "sessiondir max size" default: what --writable-tmpfs may hold.</summary>
-    public const string DefaultTmpfsSize = "64m";
-
     public static RootFsPlan Plan(PlanInput input)
     {
         ActionRequest request = input.Request;
@@ -23,7 +20,8 @@ public static class RootPlanner
             Squashfs = input.Image.Squashfs,
             Overlays = layers,
             WritableTmpfs = tmpfs,
-            TmpfsSize = tmpfs ? DefaultTmpfsSize : null,
+            // sessiondir-max-size (MiB, Apptainer's "sessiondir max size"): what --writable-tmpfs may hold.
+            TmpfsSize = tmpfs ? input.Host.Config.SessionDirMaxSizeMiB.ToString(System.Globalization.CultureInfo.InvariantCulture) + "m" : null,
         };
     }
 

@@ -10,10 +10,11 @@ public static class HostFactsReader
     /// <summary>Env files larger than this are surely not env files.</summary>
     public const int MaxEnvFileBytes = 1 << 20;
 
-    public static HostFacts Read(ActionRequest request, HostUser user, IdentityDecision identity)
+    public static HostFacts Read(ActionRequest request, HostUser user, IdentityDecision identity, Config.BurrowConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         string cwd = CurrentDirectory();
+        config ??= Config.BurrowConfig.Default;
         var environment = new List<EnvVar>();
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
         {
@@ -22,7 +23,7 @@ public static class HostFactsReader
         // GetEnvironmentVariables has no order; sort so that plans (and --explain) are reproducible.
         environment.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
-        foreach (string path in FactQueries.HostPaths(request, user, cwd, identity, environment))
+        foreach (string path in FactQueries.HostPaths(request, user, cwd, identity, environment, config))
         {
             paths[path] = KindOf(path);
         }
@@ -37,7 +38,7 @@ public static class HostFactsReader
         IReadOnlyList<int> terminals = ProcessSecurity.Terminals(0, 1, 2);
         return new HostFacts
         {
-            User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles,
+            User = user, Cwd = cwd, Environment = environment, Paths = paths, EnvFiles = envFiles, Config = config,
             TerminalFds = terminals,
             TerminalDevice = request.IsContained && terminals.Count > 0 ? TerminalDevice(terminals[0]) : null,
             SeccompProfile = profile,

@@ -37,6 +37,9 @@ public static class HostUserReader
         };
     }
 
+    /// <summary>The user name of a uid (local files, then NSS), or null when it has none.</summary>
+    public static string? NameOf(uint uid) => FindEntry("/etc/passwd", "passwd", uid)?[0];
+
     /// <summary>The ids on a /proc/self/status line such as "Uid:\t1000\t1000\t1000\t1000" (real id first).</summary>
     public static uint[] StatusIds(string status, string key)
     {

@@ -15,7 +15,7 @@ public static class ImageFactsReader
         ArgumentNullException.ThrowIfNull(host);
         IImageRootReader reader = image.Reader;
         var paths = new Dictionary<string, PathKind>(StringComparer.Ordinal);
-        foreach (string path in FactQueries.ImagePaths(request, host.Cwd, identity, host.Environment))
+        foreach (string path in FactQueries.ImagePaths(request, host.Cwd, identity, host.Environment, host.Config))
         {
             paths[path] = reader.KindOf(path);
         }
