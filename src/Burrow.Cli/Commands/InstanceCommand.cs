@@ -101,11 +101,13 @@ public static class InstanceCommand
                 store.Remove(name);
                 throw new BurrowException($"instance {name} did not start: {why}");
             }
-            if (waited.Elapsed > StartTimeout)
+            if (Interruption.Token.IsCancellationRequested || waited.Elapsed > StartTimeout)
             {
+                // Interrupted or stuck: the half-started instance goes (its monitor and network helper die with its engine).
                 ProcessSecurity.Kill(pid, 9);
                 Processes.Wait(pid);
                 store.Remove(name);
+                Interruption.ThrowIfRequested();
                 throw new BurrowException($"instance {name} did not start within {StartTimeout.TotalSeconds:0} s", "run the same command with burrow exec to see where it stops");
             }
             Thread.Sleep(10);
