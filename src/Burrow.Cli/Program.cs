@@ -26,6 +26,10 @@ public static class Program
         {
             return Burrow.Core.Runtime.Stage.ProbeStage.Run(args[1..]);
         }
+        // Every burrow command runs beside containers of the same user that share the host's PID namespace:
+        // keep our /proc entries (fds such as /dev/fuse, memory, exe) closed to them from the start, not only
+        // once a launch begins (a pull, a build or a waiting `instance start` lives for seconds).
+        ProcessSecurity.SetDumpable(false);
         bool[] closed = FileDescriptors.EnsureStandardDescriptors();
         StandardOutput.Install(closed);
         if (closed[0])
