@@ -7,7 +7,10 @@
  *
  * SYNC_FD is one end of an AF_UNIX SOCK_SEQPACKET pair whose other end the engine holds; NSFLAGS is
  * "-" or letters: p (new PID namespace), i (IPC), u (UTS), n (network), t (a tiny init as PID 1),
- * h (a network helper, pasta or slirp4netns, is to be attached to the new network namespace).
+ * h (a network helper, pasta or slirp4netns, is to be attached to the new network namespace), S<fd> (the
+ * image is served by the caller's shared server for it: fd is /proc/PID of the server's holder process, whose
+ * user and mount namespaces the container joins instead of creating a user namespace; the image is mounted
+ * there already, docs/ARCHITECTURE.md "One server per image").
  *
  * The protocol (one message per packet, see src/Burrow.Core/Runtime/Launch/StarterProtocol.cs):
  *
@@ -621,6 +624,22 @@ static void join_namespaces(int proc_dir)
     }
 }
 
+/* Enters the user and mount namespaces of the shared image server's holder, the user namespace first. */
+static void join_holder(int proc_dir)
+{
+    int user = openat(proc_dir, "ns/user", O_RDONLY | O_CLOEXEC);
+    int mnt = openat(proc_dir, "ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (user < 0 || mnt < 0)
+        fail("open (the image server's namespaces)");
+    close(proc_dir);
+    if (setns(user, CLONE_NEWUSER) < 0)
+        fail("setns (the image server's user namespace)");
+    if (setns(mnt, CLONE_NEWNS) < 0)
+        fail("setns (the image server's mount namespace)");
+    close(user);
+    close(mnt);
+}
+
 static void run_monitor(pid_t pid, int cap_last) __attribute__((noreturn));
 
 static int join_main(int proc_dir, int spec_fd, int cap_last)
@@ -732,9 +751,21 @@ int main(int argc, char **argv)
     }
 
     int clone_flags = CLONE_NEWNS;
-    int want_pid = 0, want_init = 0, want_network_helper = 0;
+    int want_pid = 0, want_init = 0, want_network_helper = 0, holder_dir = -1;
     for (const char *f = flags; *f; f++) {
         switch (*f) {
+        case 'S': {
+            char *end;
+            long fd = strtol(f + 1, &end, 10);
+            if (end == f + 1 || fd < 0 || fd >= 1 << 20) {
+                errno = EINVAL;
+                fail("namespace flags (S)");
+            }
+            holder_dir = (int)fd;
+            fcntl(holder_dir, F_SETFD, FD_CLOEXEC);
+            f = end - 1;
+            break;
+        }
         case 'p': clone_flags |= CLONE_NEWPID; want_pid = 1; break;
         case 'i': clone_flags |= CLONE_NEWIPC; break;
         case 'u': clone_flags |= CLONE_NEWUTS; break;
@@ -746,14 +777,20 @@ int main(int argc, char **argv)
         }
     }
 
-    if (unshare(CLONE_NEWUSER) < 0)
-        fail("unshare(CLONE_NEWUSER)");
-    if (send(sync_fd, "U", 1, MSG_NOSIGNAL) != 1)
-        fail("send (user namespace ready)");
     char reply[8];
-    ssize_t got = recv(sync_fd, reply, sizeof reply, 0);
-    if (got != 1 || reply[0] != 'G')
-        _exit(255); /* the engine failed to write the maps and reports it itself */
+    ssize_t got;
+    if (holder_dir >= 0) {
+        /* The holder's user namespace has this container's maps already; its mount namespace has the image. */
+        join_holder(holder_dir);
+    } else {
+        if (unshare(CLONE_NEWUSER) < 0)
+            fail("unshare(CLONE_NEWUSER)");
+        if (send(sync_fd, "U", 1, MSG_NOSIGNAL) != 1)
+            fail("send (user namespace ready)");
+        got = recv(sync_fd, reply, sizeof reply, 0);
+        if (got != 1 || reply[0] != 'G')
+            _exit(255); /* the engine failed to write the maps and reports it itself */
+    }
 
     if (unshare(clone_flags) < 0)
         fail(want_pid ? "unshare(mount, pid and other namespaces)" : "unshare(mount and other namespaces)");

@@ -30,6 +30,15 @@ public static class Program
         // keep our /proc entries (fds such as /dev/fuse, memory, exe) closed to them from the start, not only
         // once a launch begins (a pull, a build or a waiting `instance start` lives for seconds).
         ProcessSecurity.SetDumpable(false);
+        // The holder of a shared image server's namespaces, run by burrow-starter (docs/ARCHITECTURE.md, "One server per image").
+        if (args.Length > 0 && args[0] == Burrow.Core.Runtime.Sharing.ImageHolderStage.Command)
+        {
+            return Burrow.Core.Runtime.Sharing.ImageHolderStage.Run(args[1..]);
+        }
+        if (args.Length > 0 && args[0] == Burrow.Core.Runtime.Sharing.SharedImageServer.Command)
+        {
+            return Burrow.Core.Runtime.Sharing.SharedImageServer.Run(args[1..]);
+        }
         bool[] closed = FileDescriptors.EnsureStandardDescriptors();
         StandardOutput.Install(closed);
         if (closed[0])

@@ -91,6 +91,18 @@ public static class FileDescriptors
         return fd;
     }
 
+    /// <summary>Takes an exclusive flock on <paramref name="fd"/>, waiting for it; released when the descriptor closes.</summary>
+    public static void LockExclusive(SafeFileHandle fd, string what)
+    {
+        while (Sys.Flock((int)fd.DangerousGetHandle(), Sys.LOCK_EX) != 0)
+        {
+            if (Errno.Last != Errno.EINTR)
+            {
+                throw new LinuxException(Errno.Last, "flock", what);
+            }
+        }
+    }
+
     /// <summary>A connected AF_UNIX SOCK_SEQPACKET pair (message boundaries kept), both close-on-exec.</summary>
     public static unsafe (SafeFileHandle, SafeFileHandle) SeqPacketPair()
     {

@@ -144,6 +144,11 @@ public static class ActionOptions
         Description = "Unpack a SIF image into a temporary sandbox instead of mounting it",
     };
 
+    public static readonly Option<bool> NoShare = new("--no-share")
+    {
+        Description = "Serve a SIF image with a server of this container's own, instead of the one your containers of the same image share",
+    };
+
     public static readonly Option<bool> Explain = new("--explain")
     {
         Description = "Print the launch plan (namespaces, maps, mounts, files, process) and run nothing",
@@ -165,7 +170,7 @@ public static class ActionOptions
     private static IEnumerable<Option> All =>
     [
         App, Contain, ContainAll, NoHome, Home, Workdir, Scratch, Bind, Mount, NoMount, Pwd, Env, EnvFile, NoEval, NoEnv, CleanEnv, Shell,
-        Pid, Ipc, Net, Network, Publish, Dns, Uts, Hostname, NoInit, Writable, WritableTmpfs, Nested, Overlay, Unsquash, Explain, Json,
+        Pid, Ipc, Net, Network, Publish, Dns, Uts, Hostname, NoInit, Writable, WritableTmpfs, Nested, Overlay, Unsquash, NoShare, Explain, Json,
     ];
 
     public static ActionRequest Read(ParseResult result, ActionKind action, IReadOnlyList<string> arguments) => new()
@@ -194,6 +199,7 @@ public static class ActionOptions
         Nested = result.GetValue(Nested),
         Overlays = result.GetValue(Overlay) ?? [],
         Unsquash = result.GetValue(Unsquash),
+        NoShare = result.GetValue(NoShare),
         App = result.GetValue(App),
         Home = result.GetValue(Home),
         Workdir = result.GetValue(Workdir),

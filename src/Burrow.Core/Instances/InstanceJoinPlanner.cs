@@ -52,6 +52,7 @@ public static class InstanceJoinPlanner
         If(request.Hostname is not null, "--hostname");
         If(request.NoInit, "--no-init");
         If(request.Unsquash, "--unsquash");
+        If(request.NoShare, "--no-share");
         If(request.SeccompProfile is not null, "--security seccomp:");
         If(identity.FakeRoot, "--fakeroot");
         If(identity.Security.Count > 0, "--security");

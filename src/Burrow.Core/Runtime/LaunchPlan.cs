@@ -117,6 +117,15 @@ public sealed record RootFsPlan(string HostPath, RootFsKind Kind, bool Writable)
 
     /// <summary>The size limit of the session's data tmpfs with --writable-tmpfs (tmpfs size= syntax, e.g. "64m").</summary>
     public string? TmpfsSize { get; init; }
+
+    /// <summary>
+    /// A squashfs served by the caller's shared server for this image and identity, which containers join instead of
+    /// serving their own (docs/ARCHITECTURE.md, "One server per image"); false: the engine serves it for this container.
+    /// </summary>
+    public bool Shared { get; init; }
+
+    /// <summary>Set by the engine at launch for a shared image: where the server's mount namespace has it mounted.</summary>
+    public string? SharedMount { get; init; }
 }
 
 /// <summary>

@@ -30,8 +30,37 @@ public static class AsUser
     /// <summary>Runs burrow with the given arguments as the user.</summary>
     public static RunResult Burrow(TestUser user, params string[] args) => Run(user, [E2EEnvironment.Burrow, .. args]);
 
+    /// <summary>Starts <paramref name="argv"/> as the user and returns at once (stdin closed, stdout and stderr redirected).</summary>
+    public static Process Start(TestUser user, IReadOnlyList<string> argv)
+    {
+        var p = new Process { StartInfo = StartInfo(user, argv, null, null) };
+        p.Start();
+        p.StandardInput.Close();
+        return p;
+    }
+
     public static RunResult Run(TestUser user, IReadOnlyList<string> argv, string? stdin = null,
         IReadOnlyDictionary<string, string>? env = null, string? cwd = null, TimeSpan? timeout = null)
+    {
+        using var p = new Process { StartInfo = StartInfo(user, argv, env, cwd) };
+        p.Start();
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            p.StandardInput.Write(stdin);
+        }
+        p.StandardInput.Close();
+        bool exited = p.WaitForExit(timeout ?? DefaultTimeout);
+        if (!exited)
+        {
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            p.WaitForExit();
+        }
+        return new RunResult(exited ? p.ExitCode : -1, stdout.Result, stderr.Result, !exited);
+    }
+
+    private static ProcessStartInfo StartInfo(TestUser user, IReadOnlyList<string> argv, IReadOnlyDictionary<string, string>? env, string? cwd)
     {
         var psi = new ProcessStartInfo
         {
@@ -77,22 +106,6 @@ public static class AsUser
         {
             psi.ArgumentList.Add(a);
         }
-
-        using var p = new Process { StartInfo = psi };
-        p.Start();
-        Task<string> stdout = p.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = p.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            p.StandardInput.Write(stdin);
-        }
-        p.StandardInput.Close();
-        bool exited = p.WaitForExit(timeout ?? DefaultTimeout);
-        if (!exited)
-        {
-            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            p.WaitForExit();
-        }
-        return new RunResult(exited ? p.ExitCode : -1, stdout.Result, stderr.Result, !exited);
+        return psi;
     }
 }

@@ -30,15 +30,46 @@ public static class ContainerLauncher
         ArgumentNullException.ThrowIfNull(stdio);
         return Guarded(() =>
         {
-            using IImageServer? serving = server ?? ImageServers.For(plan.Root);
+            using Sharing.SharedImageLease? lease = plan.Root.Shared ? AcquireShared(plan, paths) : null;
+            if (lease is not null)
+            {
+                // The shared server serves the image; the one the caller made for this container is not needed.
+                server?.Dispose();
+                server = null;
+                plan = plan with { Root = plan.Root with { SharedMount = lease.MountPoint } };
+                Log.Verbose(lease.Started ? $"started the shared server for {plan.Root.HostPath}" : $"joined the shared server for {plan.Root.HostPath}");
+                lease.Watch(plan.Root.HostPath);
+            }
+            else if (plan.Root.SharedMount is not null)
+            {
+                plan = plan with { Root = plan.Root with { SharedMount = null } }; // a plan run by hand names a mount of another run
+            }
+            using IImageServer? serving = lease is not null ? null : server ?? ImageServers.For(plan.Root with { Shared = false });
             using SessionDirectory session = SessionDirectory.Create();
             Stage.StageRunner.Timing.Mark("engine: session directory");
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(plan, LaunchPlanJsonContext.Default.LaunchPlan);
             Stage.StageRunner.Timing.Mark("engine: plan serialised");
             // A payload in burrow's own session gets the terminal's signals from the terminal itself.
             LaunchStdio launch = stdio with { PayloadSharesTerminal = !plan.Process.Session.New };
-            return Launch(plan.Identity, plan.Namespaces, plan.Network, session.Path, paths, StageCommandName, json, [session.Path], serving, launch, []);
+            int status = Launch(plan.Identity, plan.Namespaces, plan.Network, session.Path, paths, StageCommandName, json, [session.Path], serving, launch,
+                lease is null ? [] : [lease.HolderDirectory], lease?.HolderDirectory);
+            // The watch has said what happened (one ERROR line); a payload that saw only EIO may still exit 0.
+            return lease?.Lost == true && status == 0 ? ExitCodes.Failure : status;
         });
+    }
+
+    /// <summary>The caller's shared server for the image, or null (with a warning) when it cannot be had: then this burrow serves it.</summary>
+    private static Sharing.SharedImageLease? AcquireShared(LaunchPlan plan, RuntimePaths paths)
+    {
+        try
+        {
+            return Sharing.SharedImageLease.Acquire(plan, paths);
+        }
+        catch (Exception e) when (e is BurrowException or LinuxException or IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException)
+        {
+            Log.Warning($"{e.Message}; this container's burrow serves the image itself");
+            return null;
+        }
     }
 
     /// <summary>
@@ -105,6 +136,23 @@ public static class ContainerLauncher
         });
     }
 
+    /// <summary>
+    /// Runs the shared image server's holder (<c>burrow __hold</c>) as the container's identity in a user and mount
+    /// namespace of its own, serves the FUSE device it hands over with <paramref name="server"/>, and returns when the
+    /// holder ends (which it does only when this process dies). <paramref name="ready"/> gets the starter's pid once
+    /// the image is mounted.
+    /// </summary>
+    public static int Hold(IdentityPlan identity, IImageServer server, Sharing.HolderJob job, RuntimePaths paths, Action<int> ready)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(paths);
+        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(job, Sharing.SharingJsonContext.Default.HolderJob);
+        return Guarded(() => Launch(identity, new NamespacePlan(), null, "", paths, Sharing.ImageHolderStage.Command, bytes, [], server,
+            new LaunchStdio { InterruptKills = true, PayloadStarted = ready }, []));
+    }
+
     private const string JoinFlag = "J";
 
     private const string StageCommandName = "__stage";
@@ -127,8 +175,9 @@ public static class ContainerLauncher
     }
 
     /// <param name="network">The container's network helper (pasta, slirp4netns), started when the starter says its namespace is ready; null for none.</param>
+    /// <param name="holder">/proc/PID of a shared image server's holder, whose user and mount namespaces the container joins (one of <paramref name="pass"/>); null: a user namespace of its own.</param>
     private static int Launch(IdentityPlan identity, NamespacePlan namespaces, NetworkPlan? network, string sessionPath, RuntimePaths paths, string command, byte[] job,
-        IReadOnlyList<string> extraArgs, IImageServer? server, LaunchStdio stdio, IReadOnlyList<SafeFileHandle> pass)
+        IReadOnlyList<string> extraArgs, IImageServer? server, LaunchStdio stdio, IReadOnlyList<SafeFileHandle> pass, SafeFileHandle? holder = null)
     {
         Stage.StageRunner.Timing.Start();
         if (!File.Exists(paths.Starter))
@@ -138,7 +187,7 @@ public static class ContainerLauncher
 
         // Before anything starts: a subordinate map needs working newuidmap/newgidmap. Found and checked once,
         // here, and handed to the map writer, so the starter never waits on a second lookup.
-        MapHelpers.Paths? helpers = MapHelpers.RequireFor(identity);
+        MapHelpers.Paths? helpers = holder is null ? MapHelpers.RequireFor(identity) : null;
 
         // The payload runs as the same user in the host's PID namespace: keep it out of our /proc
         // entries (fds, memory, /proc/PID/exe — runc CVE-2019-5736 and CVE-2024-21626).
@@ -154,7 +203,7 @@ public static class ContainerLauncher
             int jobNumber = (int)jobFd.DangerousGetHandle();
             string[] argv =
             [
-                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(namespaces) + (network is null ? "" : "h"),
+                paths.Starter, Num(starterFd), Num(Environment.ProcessId), NamespaceFlags(namespaces) + (network is null ? "" : "h") + (holder is null ? "" : "S" + Num((int)holder.DangerousGetHandle())),
                 paths.Self, command, Num(starterFd), Num(jobNumber), .. extraArgs, Num((int)Log.Level),
             ];
             int pid;

@@ -87,6 +87,9 @@ public sealed record ActionRequest
     /// <summary>--unsquash: unpack a SIF into a temporary sandbox instead of mounting it.</summary>
     public bool Unsquash { get; init; }
 
+    /// <summary>--no-share: a squashfs image gets a server of the container's own, not the per-user shared one.</summary>
+    public bool NoShare { get; init; }
+
     /// <summary>
     /// A build's container (Apptainer's --build-config, for %post and %test): no home, no working directory, a minimal
     /// /dev, and no host /tmp or /var/tmp (the build binds its own); the host's resolv.conf and hosts stay.

@@ -104,7 +104,8 @@ public static class PlanExplainer
     {
         s.AppendLine("Root file system");
         string how = root.Kind == RootFsKind.Squashfs
-            ? string.Create(CultureInfo.InvariantCulture, $"squashfs at offset {root.Squashfs?.Offset ?? 0}, mounted over FUSE and served by burrow itself")
+            ? string.Create(CultureInfo.InvariantCulture, $"squashfs at offset {root.Squashfs?.Offset ?? 0}, mounted over FUSE and served by burrow itself, ")
+                + (root.Shared ? "by the server your containers of this image share (--no-share: its own)" : "for this container alone")
             : "directory";
         s.AppendLine($"  {root.HostPath} ({how})");
         foreach (OverlayLayer o in root.Overlays)

@@ -18,6 +18,7 @@ public static class RootPlanner
         return new RootFsPlan(input.Image.RootPath, input.Image.Kind, request.Writable)
         {
             Squashfs = input.Image.Squashfs,
+            Shared = input.Image.Kind == RootFsKind.Squashfs && input.Image.Format == Images.ImageFormat.Sif && !request.NoShare,
             Overlays = layers,
             WritableTmpfs = tmpfs,
             // sessiondir-max-size (MiB, Apptainer's "sessiondir max size"): what --writable-tmpfs may hold.

@@ -20,7 +20,8 @@ internal static class RootBuilder
         string image = plan.Kind switch
         {
             RootFsKind.Directory => plan.HostPath,
-            RootFsKind.Squashfs => MountSquashfs(plan, session, handToEngine),
+            // Shared: mounted already, in the server's mount namespace, which this one is a copy of.
+            RootFsKind.Squashfs => plan.SharedMount ?? MountSquashfs(plan, session, handToEngine),
             _ => throw new BurrowException($"this stage cannot use a root file system of kind {plan.Kind}"),
         };
         if (FileStatus.OfPath(image) is not { Kind: FileKind.Directory })

@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Text.Json;
+using Burrow.Core.Diagnostics;
+using Burrow.Core.Runtime.Launch;
+using Burrow.Linux;
+using Microsoft.Win32.SafeHandles;
+
+namespace Burrow.Core.Runtime.Sharing;
+
+/// <summary>
+/// <c>burrow __hold SYNC_FD JOB_FD LOG_LEVEL</c>, run by burrow-starter in the shared server's user and mount
+/// namespaces: mounts the image's FUSE file system there, hands the device to the server, says "P", and waits. It is
+/// the process whose namespaces containers of the image join; it dies with the server (the monitor sees to it).
+/// </summary>
+public static class ImageHolderStage
+{
+    public const string Command = "__hold";
+
+    public static int Run(string[] args)
+    {
+        if (args.Length != 3 || !int.TryParse(args[0], CultureInfo.InvariantCulture, out int syncFd)
+            || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int jobFd)
+            || !int.TryParse(args[2], CultureInfo.InvariantCulture, out int level))
+        {
+            Log.Failure("__hold is started by burrow's image server, not by hand");
+            return ExitCodes.Usage;
+        }
+        Log.Level = (LogLevel)level;
+        using SafeFileHandle sync = FileDescriptors.Own(syncFd);
+        try
+        {
+            FileDescriptors.SetCloseOnExec(syncFd, true);
+            ProcessSecurity.SetParentDeathSignal(9);
+            HolderJob job;
+            using (SafeFileHandle jobHandle = FileDescriptors.Own(jobFd))
+            {
+                job = JsonSerializer.Deserialize(FileDescriptors.ReadAll(jobHandle, 1 << 20, "the holder's job"), SharingJsonContext.Default.HolderJob)
+                    ?? throw new BurrowException("the holder's job is empty");
+            }
+            Stage.FuseImageMount.Mount(new RootFsPlan(job.Image, RootFsKind.Squashfs, Writable: false), job.MountPoint, device =>
+            {
+                if (!FileDescriptors.SendPacket(sync, StarterProtocol.ImageDevice, device))
+                {
+                    throw new BurrowException("the image server went away before it could serve the image");
+                }
+            });
+            FileDescriptors.SendPacket(sync, StarterProtocol.PayloadStarting);
+            // Nothing more to do: the namespaces live as long as this process, which lives as long as the server.
+            while (FileDescriptors.ReceivePacket(sync) is not null)
+            {
+            }
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is BurrowException or LinuxException or IOException or JsonException)
+        {
+            FileDescriptors.SendPacket(sync, StarterProtocol.FormatStageFailure(ExitCodes.Failure, "the image server's holder: " + e.Message, null));
+            return ExitCodes.Failure;
+        }
+    }
+}
