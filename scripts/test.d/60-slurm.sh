@@ -182,6 +182,10 @@ slurm_setup() {
   done
   mkdir -p "$BURROW_SLURM_DIR" /etc/slurm
   chmod 0755 "$BURROW_SLURM_DIR"
+  # The tests count FUSE connections through fusectl: a container's own mount is in no mount table after its pivot_root.
+  if [ -d /sys/fs/fuse/connections ] && ! grep -q ' /sys/fs/fuse/connections ' /proc/self/mountinfo; then
+    mount -t fusectl fusectl /sys/fs/fuse/connections || warn "cannot mount fusectl on /sys/fs/fuse/connections"
+  fi
   local file
   for file in /etc/slurm/slurm.conf /etc/slurm/cgroup.conf; do
     if [ -f "$file" ] && [ "$(head -n1 "$file")" != "$slurm_conf_header" ]; then

@@ -16,7 +16,7 @@ public class MpiTests
     [SlurmFact]
     public void HybridRingUnderSrunWithTheClustersPmi()
     {
-        RunResult r = SlurmCluster.Run(s_user, ["srun", "--mpi=" + SlurmCluster.Mpi, "-n", "4", E2EEnvironment.Burrow, "exec", SlurmCluster.MpiImage, "/opt/ring"]);
+        RunResult r = SlurmCluster.Run(s_user, ["srun", "--mpi=" + SlurmCluster.Mpi, "-n", "4", E2EEnvironment.Burrow, "exec", SlurmCluster.MpiImage, "/opt/ring"], env: SlurmCluster.MpiEnvironment);
         AssertRing(r, launcher: "SLURM_PROCID");
     }
 
@@ -24,7 +24,7 @@ public class MpiTests
     public void HybridRingUnderTheHostsMpirun()
     {
         // No Slurm here: the host's mpirun starts four containers on this node (more ranks than cores: --oversubscribe).
-        RunResult r = SlurmCluster.Run(s_user, ["mpirun", "--oversubscribe", "-np", "4", E2EEnvironment.Burrow, "exec", SlurmCluster.MpiImage, "/opt/ring"]);
+        RunResult r = SlurmCluster.Run(s_user, ["mpirun", "--oversubscribe", "-np", "4", E2EEnvironment.Burrow, "exec", SlurmCluster.MpiImage, "/opt/ring"], env: SlurmCluster.MpiEnvironment);
         AssertRing(r, launcher: "OMPI_COMM_WORLD_RANK");
     }
 
@@ -32,7 +32,7 @@ public class MpiTests
     public void HybridRingUnderMpirunInsideASlurmAllocation()
     {
         // mpirun inside salloc learns the allocation from SLURM_* and starts its daemons with srun.
-        RunResult r = SlurmCluster.Run(s_user, ["salloc", "-n", "4", "mpirun", "-np", "4", E2EEnvironment.Burrow, "exec", SlurmCluster.MpiImage, "/opt/ring"]);
+        RunResult r = SlurmCluster.Run(s_user, ["salloc", "-n", "4", "mpirun", "-np", "4", E2EEnvironment.Burrow, "exec", SlurmCluster.MpiImage, "/opt/ring"], env: SlurmCluster.MpiEnvironment);
         AssertRing(r, launcher: "OMPI_COMM_WORLD_RANK");
     }
 
@@ -52,7 +52,7 @@ public class MpiTests
             Directory.CreateDirectory(lib);
             File.Copy(Path.Combine(E2EEnvironment.RepoRoot(), "examples", "mpi-ring.c"), Path.Combine(dir, "ring.c"));
             Host("mpicc", "-O2", "-o", Path.Combine(dir, "ring"), Path.Combine(dir, "ring.c"));
-            foreach (string so in HostLibrariesMissingFromImage(Path.Combine(dir, "ring")))
+            foreach (string so in HostLibrariesMissingFromImage([Path.Combine(dir, "ring"), .. MpiComponents()]))
             {
                 File.Copy(so, Path.Combine(lib, Path.GetFileName(so)));
             }
@@ -60,12 +60,13 @@ public class MpiTests
             SlurmJobTests.Chown(dir);
 
             // Apptainer's bind model: the MPI installation bound where it was built to live (Debian's Open MPI and PMIx
-            // find their components under /usr/lib/x86_64-linux-gnu/{openmpi,pmix2}, their settings in /etc/openmpi),
-            // the libraries on LD_LIBRARY_PATH.
+            // find their components under /usr/lib/x86_64-linux-gnu/{openmpi,pmix2}, their messages in /usr/share/openmpi,
+            // their settings in /etc/openmpi), the libraries on LD_LIBRARY_PATH.
             RunResult r = SlurmCluster.Run(s_user, ["srun", "--mpi=" + SlurmCluster.Mpi, "-n", "4", E2EEnvironment.Burrow, "exec",
                 "--bind", "/usr/lib/x86_64-linux-gnu/openmpi", "--bind", "/usr/lib/x86_64-linux-gnu/pmix2", "--bind", "/etc/openmpi",
+                "--bind", "/usr/share/openmpi",
                 "--bind", $"{lib}:/opt/hostmpi/lib", "--bind", $"{dir}/ring:/opt/hostmpi/bin/ring",
-                "--env", "LD_LIBRARY_PATH=/opt/hostmpi/lib", image, "/opt/hostmpi/bin/ring"]);
+                "--env", "LD_LIBRARY_PATH=/opt/hostmpi/lib", image, "/opt/hostmpi/bin/ring"], env: SlurmCluster.MpiEnvironment);
             AssertRing(r, launcher: "SLURM_PROCID");
         }
         finally
@@ -78,6 +79,8 @@ public class MpiTests
     {
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("ring ok size=4 sum=6", r.Stdout);
+        Assert.DoesNotContain("ERROR", r.Stderr);
+        Assert.DoesNotContain("WARNING", r.Stderr);
         var ranks = r.Stdout.Split('\n').Where(l => l.StartsWith("rank ", StringComparison.Ordinal)).ToList();
         Assert.Equal(4, ranks.Count);
         foreach (int rank in Enumerable.Range(0, 4))
@@ -87,10 +90,16 @@ public class MpiTests
         }
     }
 
-    /// <summary>The shared libraries the program loads on the host that the Debian test image does not have.</summary>
-    private static IEnumerable<string> HostLibrariesMissingFromImage(string program)
+    /// <summary>The host's Open MPI and PMIx components (plugins loaded at run time, each with libraries of its own).</summary>
+    private static IEnumerable<string> MpiComponents() =>
+        new[] { "/usr/lib/x86_64-linux-gnu/openmpi/lib/openmpi3", "/usr/lib/x86_64-linux-gnu/pmix2/lib/pmix" }
+            .Where(Directory.Exists).SelectMany(d => Directory.EnumerateFiles(d, "*.so"));
+
+    /// <summary>The shared libraries the objects load on the host that the Debian test image does not have, once each.</summary>
+    private static IEnumerable<string> HostLibrariesMissingFromImage(string[] objects)
     {
-        string ldd = Host("ldd", program);
+        string ldd = Host("ldd", objects);
+        var seen = new HashSet<string>();
         foreach (string line in ldd.Split('\n'))
         {
             // "\tlibmpi.so.40 => /lib/x86_64-linux-gnu/libmpi.so.40 (0x...)"
@@ -98,7 +107,7 @@ public class MpiTests
             if (f.Length >= 3 && f[1] == "=>" && f[2].StartsWith('/'))
             {
                 string inImage = Path.Combine(E2EEnvironment.DebianTree, "usr", "lib", "x86_64-linux-gnu", f[0]);
-                if (!File.Exists(inImage))
+                if (!File.Exists(inImage) && seen.Add(f[0]))
                 {
                     yield return Path.GetFullPath(f[2]);
                 }

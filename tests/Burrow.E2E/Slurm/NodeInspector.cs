@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Burrow.E2E.Harness;
+using Burrow.E2E.Runtime;
 
 namespace Burrow.E2E.Slurm;
 
@@ -18,10 +19,23 @@ public static class NodeInspector
     public static IReadOnlyList<int> FuseServers(TestUser user) =>
         BurrowProcesses(user).Where(pid => ExeOf(pid)!.EndsWith("/bin/burrow", StringComparison.Ordinal) && HoldsFuseDevice(pid)).ToList();
 
-    /// <summary>The user's FUSE connections mounted anywhere on the node (distinct device numbers), with one mount line each.</summary>
-    public static IReadOnlyDictionary<string, string> FuseConnections(TestUser user)
+    /// <summary>
+    /// Every FUSE connection on the node, by the kernel's connection number (/sys/fs/fuse/connections, which the test
+    /// setup mounts): a mount made inside a container is detached from every mount table by its pivot_root, so only
+    /// fusectl still shows it. Compare against a snapshot taken before the job to find the job's.
+    /// </summary>
+    public static IReadOnlySet<string> FuseConnections()
     {
-        var found = new Dictionary<string, string>();
+        const string dir = "/sys/fs/fuse/connections";
+        Assert.True(File.ReadAllText("/proc/self/mountinfo").Contains(" " + dir + " ", StringComparison.Ordinal),
+            $"fusectl is not mounted on {dir} (scripts/test.d/60-slurm.sh mounts it)");
+        return Directory.EnumerateDirectories(dir).Select(Path.GetFileName).OfType<string>().ToHashSet();
+    }
+
+    /// <summary>The session directories of the user's containers that some mount namespace on the node still uses.</summary>
+    public static IReadOnlySet<string> SessionMounts(TestUser user)
+    {
+        var found = new HashSet<string>();
         foreach (int pid in Pids())
         {
             string text;
@@ -33,21 +47,12 @@ public static class NodeInspector
             {
                 continue;
             }
-            foreach (string line in text.Split('\n'))
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"/[^\s,=]*/sessions/s-[0-9]+-[0-9a-f]+"))
             {
-                // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPEROPTIONS
-                int dash = line.IndexOf(" - ", StringComparison.Ordinal);
-                if (dash < 0)
+                if (m.Value.StartsWith(user.Home + "/", StringComparison.Ordinal) || m.Value.StartsWith($"/run/user/{user.Uid}/", StringComparison.Ordinal))
                 {
-                    continue;
+                    found.Add(m.Value);
                 }
-                string[] tail = line[(dash + 3)..].Split(' ');
-                if (tail.Length < 3 || !(tail[0] == "fuse" || tail[0].StartsWith("fuse.", StringComparison.Ordinal))
-                    || !tail[2].Split(',').Contains("user_id=" + user.Uid))
-                {
-                    continue;
-                }
-                found.TryAdd(line.Split(' ')[2], line);
             }
         }
         return found;
@@ -68,14 +73,20 @@ public static class NodeInspector
         return true;
     }
 
-    /// <summary>Fails unless the node holds nothing of the user's containers: no process with the token, no burrow, no FUSE mount.</summary>
-    public static void AssertNothingLeft(TestUser user, string token, TimeSpan timeout)
+    /// <summary>
+    /// Fails unless the node holds nothing of the user's containers: no process with the token, no burrow process of
+    /// the user, no mount of one of the user's session directories, no FUSE connection made since <paramref name="connectionsBefore"/>.
+    /// </summary>
+    public static void AssertNothingLeft(TestUser user, string token, IReadOnlySet<string> connectionsBefore, TimeSpan timeout)
     {
-        bool clean = WaitFor(() => HostProcesses.Matching(token).Count == 0 && BurrowProcesses(user).Count == 0 && FuseConnections(user).Count == 0, timeout);
+        IEnumerable<string> NewConnections() => FuseConnections().Except(connectionsBefore);
+        bool clean = WaitFor(() => HostProcesses.Matching(token).Count == 0 && BurrowProcesses(user).Count == 0
+            && SessionMounts(user).Count == 0 && !NewConnections().Any(), timeout);
         Assert.True(clean, "left on the node after the job ended: "
             + $"processes with {token}: [{Describe(HostProcesses.Matching(token))}]; "
             + $"burrow processes of {user.Name}: [{Describe(BurrowProcesses(user))}]; "
-            + $"FUSE mounts of {user.Name}: [{string.Join(" | ", FuseConnections(user).Values)}]");
+            + $"mounts of {user.Name}'s sessions: [{string.Join(", ", SessionMounts(user))}]; "
+            + $"FUSE connections: [{string.Join(", ", NewConnections())}]");
     }
 
     public static string Describe(IEnumerable<int> pids) => string.Join(", ", pids.Select(pid =>

@@ -52,11 +52,23 @@ public static class SlurmCluster
     public static bool TracksWithCgroups => Get("proctrack") == "cgroup";
 
     /// <summary>Runs a Slurm (or any) command as the user, bounded; the cluster is checked ready first.</summary>
-    public static RunResult Run(TestUser user, IReadOnlyList<string> argv, TimeSpan? timeout = null, string? cwd = null)
+    public static RunResult Run(TestUser user, IReadOnlyList<string> argv, TimeSpan? timeout = null, string? cwd = null,
+        IReadOnlyDictionary<string, string>? env = null)
     {
         Get("node");
-        return AsUser.Run(user, argv, timeout: timeout ?? TimeSpan.FromSeconds(120), cwd: cwd);
+        return AsUser.Run(user, argv, env: env, timeout: timeout ?? TimeSpan.FromSeconds(120), cwd: cwd);
     }
+
+    /// <summary>
+    /// What README's "Slurm and MPI" tells MPI users to set: each rank is in a user namespace of its own, so Open MPI's
+    /// cross-process copies (CMA) between ranks are refused, and PMIx's shared-memory store's lock cannot be shared
+    /// with the host's slurmstepd; without them the ring still passes, with one warning per rank.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> MpiEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none",
+        ["PMIX_MCA_gds"] = "hash",
+    };
 
     /// <summary>Every job of the user, as squeue sees it (id and state).</summary>
     public static IReadOnlyList<string> Jobs(TestUser user)
@@ -107,8 +119,14 @@ public sealed class BackgroundCommand : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
-    public BackgroundCommand(TestUser user, IReadOnlyList<string> argv)
+    private readonly TestUser _user;
+    private readonly string? _jobName;
+
+    /// <param name="jobName">The Slurm job name (srun -J) to scancel on dispose: killing srun alone leaves its job's tasks running.</param>
+    public BackgroundCommand(TestUser user, IReadOnlyList<string> argv, string? jobName = null)
     {
+        _user = user;
+        _jobName = jobName;
         var psi = new ProcessStartInfo
         {
             RedirectStandardInput = true,
@@ -188,6 +206,10 @@ public sealed class BackgroundCommand : IDisposable
 
     public void Dispose()
     {
+        if (_jobName is not null)
+        {
+            AsUser.Run(_user, ["scancel", "-n", _jobName]);
+        }
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -1,4 +1,5 @@
 using Burrow.E2E.Harness;
+using Burrow.E2E.Runtime;
 
 namespace Burrow.E2E.Slurm;
 
@@ -73,19 +74,21 @@ public class SlurmJobTests
     public void ScancelOfARunningContainerLeavesNothingOnTheNode()
     {
         string token = "burrow-scancel-" + Guid.NewGuid().ToString("N")[..8];
+        IReadOnlySet<string> before = NodeInspector.FuseConnections();
         using var srun = new BackgroundCommand(s_user, ["srun", "-n", "2", "-J", token, E2EEnvironment.Burrow, "exec", E2EEnvironment.BusyboxTree + ".sif",
-            "sh", "-c", $"echo started; exec sleep 300 # {token}"]);
+            "sh", "-c", $"echo started; sleep 300; : {token}"], jobName: token);
         srun.WaitForOutput("started", 2, TimeSpan.FromSeconds(60));
         // What the job holds while it runs: the check below must be able to see it.
         Assert.NotEmpty(HostProcesses.Matching(token));
         Assert.NotEmpty(NodeInspector.BurrowProcesses(s_user));
-        Assert.NotEmpty(NodeInspector.FuseConnections(s_user));
+        Assert.NotEmpty(NodeInspector.SessionMounts(s_user));
+        Assert.NotEmpty(NodeInspector.FuseConnections().Except(before));
 
         RunResult cancel = SlurmCluster.Run(s_user, ["scancel", "-n", token]);
         Assert.True(cancel.ExitCode == 0, cancel.ToString());
         int status = srun.WaitForExit(TimeSpan.FromSeconds(60));
         Assert.NotEqual(0, status);
-        NodeInspector.AssertNothingLeft(s_user, token, TimeSpan.FromSeconds(15));
+        NodeInspector.AssertNothingLeft(s_user, token, before, TimeSpan.FromSeconds(15));
         Assert.Empty(SlurmCluster.Jobs(s_user));
     }
 
@@ -94,14 +97,16 @@ public class SlurmJobTests
     {
         // Slurm counts time limits in minutes (the shortest is 1) and looks every 30 seconds: this takes 60-100 s.
         string token = "burrow-timelimit-" + Guid.NewGuid().ToString("N")[..8];
+        IReadOnlySet<string> before = NodeInspector.FuseConnections();
         using var srun = new BackgroundCommand(s_user, ["srun", "-n", "1", "-t", "1", "-J", token, E2EEnvironment.Burrow, "exec", E2EEnvironment.BusyboxTree + ".sif",
-            "sh", "-c", $"echo started; exec sleep 600 # {token}"]);
+            "sh", "-c", $"echo started; sleep 600; : {token}"], jobName: token);
         srun.WaitForOutput("started", 1, TimeSpan.FromSeconds(60));
-        Assert.NotEmpty(NodeInspector.FuseConnections(s_user));
+        Assert.NotEmpty(HostProcesses.Matching(token));
+        Assert.NotEmpty(NodeInspector.FuseConnections().Except(before));
         int status = srun.WaitForExit(TimeSpan.FromSeconds(150));
         Assert.NotEqual(0, status);
         Assert.Contains("DUE TO TIME LIMIT", srun.Stderr);
-        NodeInspector.AssertNothingLeft(s_user, token, TimeSpan.FromSeconds(15));
+        NodeInspector.AssertNothingLeft(s_user, token, before, TimeSpan.FromSeconds(15));
     }
 
     [SlurmFact]
