@@ -80,7 +80,7 @@ while p.poll() is None:
 print(peak)
 PY
 }
-read_usr='tar cf - /usr | cat >/dev/null'
+read_usr='tar cf - /usr 2>/dev/null | cat >/dev/null'
 sh -c "$drop"; mem1="$(sample $as_user srun -n 1 "$burrow" exec "$image" sh -c "$read_usr")"
 sh -c "$drop"; mem8="$(sample $as_user srun -n 8 "$burrow" exec "$image" sh -c "$read_usr")"
 

@@ -16,7 +16,17 @@ public static class SlurmCluster
         ?? Path.Combine(E2EEnvironment.TestCache, "slurm", "state");
 
     /// <summary>The MPI image built from examples/mpi.def (Debian's Open MPI and /opt/ring).</summary>
-    public static string MpiImage { get; } = Environment.GetEnvironmentVariable("BURROW_MPI_IMAGE")
+    public static string MpiImage
+    {
+        get
+        {
+            Assert.True(File.Exists(s_mpiImage), $"the MPI test image {s_mpiImage} is missing: building it from examples/mpi.def failed "
+                + $"(see {Path.Combine(Path.GetDirectoryName(StatePath)!, "mpi-build.log")})");
+            return s_mpiImage;
+        }
+    }
+
+    private static readonly string s_mpiImage = Environment.GetEnvironmentVariable("BURROW_MPI_IMAGE")
         ?? Path.Combine(E2EEnvironment.TestCache, "images", "mpi.sif");
 
     private static readonly Lazy<string[]> s_state = new(() => File.Exists(StatePath) ? File.ReadAllLines(StatePath) : []);
