@@ -89,6 +89,20 @@ public static class NodeInspector
             + $"FUSE connections: [{string.Join(", ", NewConnections())}]");
     }
 
+    /// <summary>What the process has read so far (rchar of /proc/PID/io), 0 once it is gone.</summary>
+    public static long BytesRead(int pid)
+    {
+        try
+        {
+            string? line = File.ReadLines($"/proc/{pid}/io").FirstOrDefault(l => l.StartsWith("rchar:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line["rchar:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
     public static string Describe(IEnumerable<int> pids) => string.Join(", ", pids.Select(pid =>
     {
         try

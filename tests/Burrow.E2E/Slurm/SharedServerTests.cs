@@ -30,4 +30,30 @@ public class SharedServerTests
         Assert.True(connections.Length == 1, $"{connections.Length} FUSE connections for 4 containers of one image: {string.Join(", ", connections)}");
         NodeInspector.AssertNothingLeft(s_user, token, before, TimeSpan.FromSeconds(15));
     }
+
+    [SlurmFact]
+    [Trait("Category", "SharedServer")]
+    public void FourRanksOfOneImageReadItsBlocksOnce()
+    {
+        // Bytes the user's burrow processes read (rchar: every read, from the page cache or the disk) while each rank
+        // reads the image's /usr/bin (22 MiB): one server reads each block once, however many containers ask.
+        long one = BytesReadByBurrow(1);
+        long four = BytesReadByBurrow(4);
+        Assert.True(one > 8L << 20, $"one rank's burrow read only {one} bytes: the payload's reads did not go through it");
+        Assert.True(four < one * 3 / 2, $"4 ranks of one image: burrow read {four >> 20} MiB, one rank {one >> 20} MiB ({(double)four / one:F1}x; want below 1.5x)");
+    }
+
+    private static long BytesReadByBurrow(int ranks)
+    {
+        string token = "burrow-shared-read-" + Guid.NewGuid().ToString("N")[..8];
+        IReadOnlySet<string> before = NodeInspector.FuseConnections();
+        using var srun = new BackgroundCommand(s_user, ["srun", "-n", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), "-J", token,
+            E2EEnvironment.Burrow, "exec", E2EEnvironment.DebianTree + ".sif",
+            "sh", "-c", $"cat /usr/bin/* >/dev/null 2>&1; echo done; sleep 3; : {token}"], jobName: token);
+        srun.WaitForOutput("done", ranks, TimeSpan.FromSeconds(90));
+        long total = NodeInspector.BurrowProcesses(s_user).Sum(NodeInspector.BytesRead);
+        Assert.Equal(0, srun.WaitForExit(TimeSpan.FromSeconds(60)));
+        NodeInspector.AssertNothingLeft(s_user, token, before, TimeSpan.FromSeconds(15));
+        return total;
+    }
 }
