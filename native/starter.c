@@ -3,6 +3,7 @@
  * user namespace) and the stage (the same .NET binary, run inside the namespaces).
  *
  *   burrow-starter SYNC_FD ENGINE_PID NSFLAGS STAGE_EXE [STAGE_ARGS...]
+ *   burrow-starter SYNC_FD ENGINE_PID J PROC_DIR_FD SPEC_FD       (join a running instance)
  *
  * SYNC_FD is one end of an AF_UNIX SOCK_SEQPACKET pair whose other end the engine holds; NSFLAGS is
  * "-" or letters: p (new PID namespace), i (IPC), u (UTS), n (network), t (a tiny init as PID 1),
@@ -25,6 +26,14 @@
  *   the payload (a status without "P" means the stage died before it could say why)
  *   the monitor, when the payload is gone and every other process of the container is killed:
  *   "S<status>" (the shell's convention, 128+N for signal N)
+ *
+ * Joining (NSFLAGS "J"): PROC_DIR_FD is /proc/PID of a process of the instance (opened by the engine, so a
+ * reused pid finds nothing); the starter joins each of its namespaces that differs from ours, the user
+ * namespace first, then sends "J" and waits for "G": by then the engine has written the payload's spec (ids,
+ * capabilities, seccomp programs, cwd, argv, env; src/Burrow.Core/Runtime/Launch/JoinSpec.cs) into SPEC_FD.
+ * The payload is exec'd by the starter's child itself, not by the stage: after setns(CLONE_NEWNS) the root is
+ * the container's, where neither the .NET stage nor its libraries exist, and a multi-threaded process could not
+ * have joined the mount namespace. The parent is the monitor, as for a new container.
  *
  * The status travels as a message so that the engine can exit without waiting for the monitor's
  * own exit, which tears the container's mount namespace down (milliseconds of RCU grace periods).
@@ -64,6 +73,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -318,6 +331,358 @@ static void run_init(char **stage_argv, int cap_last)
     }
 }
 
+/* ---- joining a running instance ------------------------------------------------------------------ */
+
+struct join_spec {
+    uid_t uid;
+    gid_t gid;
+    int set_groups;
+    size_t ngroups;
+    gid_t *groups;
+    unsigned long long bound, effective, permitted, inheritable, ambient;
+    int no_new_privs, new_session, umask_value;
+    char *cwd, *fallback_cwd;
+    char **argv;
+    char **envp;
+    struct sock_fprog filter, profile;
+};
+
+/* Tells the engine that the payload cannot start, as the stage does ("F<code>\t<message>\t<hint>"), then exits. */
+static void fail_payload(int code, const char *message, const char *subject, const char *hint) __attribute__((noreturn));
+static void fail_payload(int code, const char *message, const char *subject, const char *hint)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof buf, "F%d\t%s%s\t%s", code, subject, message, hint);
+    if (n > (int)sizeof buf - 1)
+        n = (int)sizeof buf - 1;
+    if (send(sync_fd, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+        dprintf(2, "ERROR:   %s%s\n", subject, message);
+    _exit(code);
+}
+
+/* The spec is NUL-separated text fields, with each seccomp program as a length field followed by its raw bytes. */
+struct cursor {
+    char *p, *end;
+};
+
+static char *next_field(struct cursor *c)
+{
+    char *nul = c->p < c->end ? memchr(c->p, 0, (size_t)(c->end - c->p)) : NULL;
+    if (nul == NULL) {
+        errno = EINVAL;
+        fail("the join spec (truncated)");
+    }
+    char *field = c->p;
+    c->p = nul + 1;
+    return field;
+}
+
+static unsigned long long next_number(struct cursor *c, int base)
+{
+    char *field = next_field(c), *end;
+    errno = 0;
+    unsigned long long v = strtoull(field, &end, base);
+    if (*field == 0 || *end != 0 || errno != 0) {
+        errno = EINVAL;
+        fail("the join spec (a number)");
+    }
+    return v;
+}
+
+static char **next_strings(struct cursor *c)
+{
+    unsigned long long n = next_number(c, 10);
+    if (n > (unsigned long long)(c->end - c->p)) {
+        errno = EINVAL;
+        fail("the join spec (a list)");
+    }
+    char **list = calloc((size_t)n + 1, sizeof *list);
+    if (list == NULL)
+        fail("calloc");
+    for (unsigned long long i = 0; i < n; i++)
+        list[i] = next_field(c);
+    return list;
+}
+
+static void next_program(struct cursor *c, struct sock_fprog *prog)
+{
+    unsigned long long bytes = next_number(c, 10);
+    if (bytes % sizeof(struct sock_filter) != 0 || bytes / sizeof(struct sock_filter) > BPF_MAXINSNS
+        || bytes > (unsigned long long)(c->end - c->p)) {
+        errno = EINVAL;
+        fail("the join spec (a seccomp program)");
+    }
+    prog->len = (unsigned short)(bytes / sizeof(struct sock_filter));
+    prog->filter = bytes ? malloc(bytes) : NULL;
+    if (bytes && prog->filter == NULL)
+        fail("malloc");
+    memcpy(prog->filter, c->p, bytes);
+    c->p += bytes;
+}
+
+static void read_spec(int fd, struct join_spec *spec)
+{
+    enum { MAX_SPEC = 64 << 20 };
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        fail("fstat (the join spec)");
+    if (st.st_size <= 0 || st.st_size > MAX_SPEC) {
+        errno = EINVAL;
+        fail("the join spec (its size)");
+    }
+    char *buf = malloc((size_t)st.st_size);
+    if (buf == NULL)
+        fail("malloc");
+    for (off_t done = 0; done < st.st_size;) {
+        ssize_t n = pread(fd, buf + done, (size_t)(st.st_size - done), done);
+        if (n <= 0)
+            fail("read (the join spec)");
+        done += n;
+    }
+    close(fd);
+    struct cursor c = {buf, buf + st.st_size};
+    if (strcmp(next_field(&c), "burrow-join-1") != 0) {
+        errno = EINVAL;
+        fail("the join spec (its version)");
+    }
+    spec->uid = (uid_t)next_number(&c, 10);
+    spec->gid = (gid_t)next_number(&c, 10);
+    spec->set_groups = (int)next_number(&c, 10);
+    char **groups = next_strings(&c);
+    for (spec->ngroups = 0; groups[spec->ngroups]; spec->ngroups++)
+        ;
+    spec->groups = calloc(spec->ngroups + 1, sizeof(gid_t));
+    if (spec->groups == NULL)
+        fail("calloc");
+    for (size_t i = 0; i < spec->ngroups; i++)
+        spec->groups[i] = (gid_t)strtoul(groups[i], NULL, 10);
+    spec->bound = next_number(&c, 16);
+    spec->effective = next_number(&c, 16);
+    spec->permitted = next_number(&c, 16);
+    spec->inheritable = next_number(&c, 16);
+    spec->ambient = next_number(&c, 16);
+    spec->no_new_privs = (int)next_number(&c, 10);
+    spec->new_session = (int)next_number(&c, 10);
+    spec->umask_value = (int)next_number(&c, 8); /* 1000 (octal): leave the umask as it is */
+    spec->cwd = next_field(&c);
+    spec->fallback_cwd = next_field(&c);
+    spec->argv = next_strings(&c);
+    spec->envp = next_strings(&c);
+    next_program(&c, &spec->filter);
+    next_program(&c, &spec->profile);
+    if (spec->argv[0] == NULL) {
+        errno = EINVAL;
+        fail("the join spec (no command)");
+    }
+}
+
+static void install_program(const struct sock_fprog *prog, const char *what)
+{
+    if (prog->len > 0 && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) < 0)
+        fail(what);
+}
+
+static const char *env_value(char **envp, const char *name)
+{
+    size_t len = strlen(name);
+    const char *found = NULL;
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+            found = *e + len + 1; /* the last one wins, as the stage's planner writes it */
+    return found;
+}
+
+/* The joined payload's identity, capabilities, filters and exec: the order of the stage's PayloadLauncher. */
+static void exec_joined(struct join_spec *spec, int cap_last)
+{
+    /* The caller's directory is the working directory when the instance has it; else the instance's own (unless --pwd). */
+    if (chdir(spec->cwd) < 0 && (spec->fallback_cwd[0] == 0 || chdir(spec->fallback_cwd) < 0))
+        fail_payload(1, ": no such directory in the instance's container", spec->cwd, "give --pwd a directory that exists in the instance");
+    if (spec->umask_value != 01000)
+        umask((mode_t)spec->umask_value);
+    if (!spec->no_new_privs)
+        install_program(&spec->filter, "seccomp (the payload's filter)");
+    for (int cap = 0; cap <= cap_last; cap++)
+        if (!(spec->bound & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            fail("prctl(PR_CAPBSET_DROP)");
+    if (spec->set_groups && setgroups(spec->ngroups, spec->groups) < 0)
+        fail("setgroups");
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_KEEPCAPS)");
+    if (setresgid(spec->gid, spec->gid, spec->gid) < 0)
+        fail("setresgid");
+    if (setresuid(spec->uid, spec->uid, spec->uid) < 0)
+        fail("setresuid");
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_KEEPCAPS)");
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) /* cleared by the credential change */
+        fail("prctl(PR_SET_PDEATHSIG)");
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (unsigned)(spec->effective & 0xffffffffu);
+    data[1].effective = (unsigned)(spec->effective >> 32);
+    data[0].permitted = (unsigned)(spec->permitted & 0xffffffffu);
+    data[1].permitted = (unsigned)(spec->permitted >> 32);
+    data[0].inheritable = (unsigned)(spec->inheritable & 0xffffffffu);
+    data[1].inheritable = (unsigned)(spec->inheritable >> 32);
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        fail("capset (the payload)");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+        fail("prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+    for (int cap = 0; cap <= cap_last; cap++)
+        if ((spec->ambient & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            fail("prctl(PR_CAP_AMBIENT_RAISE)");
+    if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_NO_NEW_PRIVS)");
+    if (spec->new_session && setsid() < 0)
+        fail("setsid (the payload)");
+    if (spec->no_new_privs)
+        install_program(&spec->filter, "seccomp (the payload's filter)");
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC); /* the sync socket stays open until the exec succeeds */
+    if (send(sync_fd, "P", 1, MSG_NOSIGNAL) != 1)
+        fail("send (payload starting)");
+    install_program(&spec->profile, "seccomp (the profile)");
+
+    const char *command = spec->argv[0];
+    if (strchr(command, '/') != NULL) {
+        execve(command, spec->argv, spec->envp);
+        fail_payload(errno == ENOENT || errno == ENOTDIR ? 127 : 126,
+                     errno == ENOENT || errno == ENOTDIR ? ": no such file in the instance's container" : ": cannot execute in the instance's container",
+                     command, "check the path inside the image");
+    }
+    const char *path = env_value(spec->envp, "PATH");
+    if (path == NULL)
+        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int first_error = 0;
+    for (const char *dir = path;; ) {
+        const char *colon = strchr(dir, ':');
+        size_t dlen = colon ? (size_t)(colon - dir) : strlen(dir);
+        char candidate[4096];
+        int n = dlen == 0 ? snprintf(candidate, sizeof candidate, "./%s", command)
+                          : snprintf(candidate, sizeof candidate, "%.*s/%s", (int)dlen, dir, command);
+        if (n > 0 && n < (int)sizeof candidate) {
+            execve(candidate, spec->argv, spec->envp);
+            if (errno != ENOENT && errno != ENOTDIR) {
+                if (first_error == 0)
+                    first_error = errno;
+                if (errno != EACCES && errno != EISDIR)
+                    break;
+            }
+        }
+        if (colon == NULL)
+            break;
+        dir = colon + 1;
+    }
+    if (first_error == 0)
+        fail_payload(127, ": command not found in the instance's container", command, "check its name and the container's PATH");
+    errno = first_error;
+    fail_payload(126, ": cannot execute in the instance's container", command, "check that it is an executable file");
+}
+
+/* Joins every namespace of the process behind proc_dir that differs from ours; the user namespace first, which
+ * gives the capabilities the others need (we own it: it is one of our instances). */
+static void join_namespaces(int proc_dir)
+{
+    static const struct { const char *name; int type; } kinds[] = {
+        {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"net", CLONE_NEWNET},
+        {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP},
+    };
+    enum { N_KINDS = sizeof kinds / sizeof kinds[0] };
+    int fds[N_KINDS];
+    char path[64];
+    /* All opened before the first setns: opening checks our access with the host's credentials and /proc. */
+    for (int i = 0; i < N_KINDS; i++) {
+        snprintf(path, sizeof path, "ns/%s", kinds[i].name);
+        fds[i] = openat(proc_dir, path, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0)
+            fail(i == 0 ? "open (the instance's user namespace)" : "open (the instance's namespaces)");
+        snprintf(path, sizeof path, "/proc/self/ns/%s", kinds[i].name);
+        struct stat theirs, ours;
+        if (fstat(fds[i], &theirs) < 0 || stat(path, &ours) < 0)
+            fail("stat (namespaces)");
+        if (theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev) {
+            if (i == 0) {
+                errno = EPERM;
+                fail("the instance shares burrow's user namespace");
+            }
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    close(proc_dir);
+    for (int i = 0; i < N_KINDS; i++) {
+        if (fds[i] < 0)
+            continue;
+        if (setns(fds[i], kinds[i].type) < 0) {
+            snprintf(path, sizeof path, "setns (the instance's %s namespace)", kinds[i].name);
+            fail(path);
+        }
+        close(fds[i]);
+    }
+}
+
+static void run_monitor(pid_t pid, int cap_last) __attribute__((noreturn));
+
+static int join_main(int proc_dir, int spec_fd, int cap_last)
+{
+    join_namespaces(proc_dir);
+    if (send(sync_fd, "J", 1, MSG_NOSIGNAL) != 1)
+        fail("send (joined)");
+    char reply[8];
+    ssize_t got = recv(sync_fd, reply, sizeof reply, 0);
+    if (got != 1 || reply[0] != 'G')
+        _exit(255);
+    struct join_spec spec;
+    memset(&spec, 0, sizeof spec);
+    read_spec(spec_fd, &spec);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_CHILD_SUBREAPER)");
+    block_forwarded(SIG_BLOCK);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_DUMPABLE)");
+    pid_t pid = fork(); /* the child is in the instance's PID namespace, if it has one */
+    if (pid < 0)
+        fail("fork");
+    if (pid == 0) {
+        for (int i = 0; i < N_FORWARDED; i++)
+            signal(forwarded_signals[i], SIG_DFL);
+        signal(PARENT_DIED_SIGNAL, SIG_DFL);
+        block_forwarded(SIG_UNBLOCK);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+            fail("prctl(PR_SET_PDEATHSIG)");
+        exec_joined(&spec, cap_last);
+    }
+    run_monitor(pid, cap_last);
+}
+
+/* The monitor: alone in a session and process group of its own (see the header). */
+static void run_monitor(pid_t pid, int cap_last)
+{
+    child_pid = pid;
+    if (setsid() < 0)
+        fail("setsid (monitor)");
+    harden_self(1ULL << CAP_KILL, cap_last);
+    forward_pending();
+    block_forwarded(SIG_UNBLOCK);
+    for (;;) {
+        int status;
+        pid_t w = waitpid(-1, &status, 0);
+        if (w == pid) {
+            char msg[16];
+            int code = status_to_exit(status);
+            child_pid = 0; /* reaped: its pid may be reused, never signal it again */
+            /* Whatever the payload left behind (background jobs, setsid daemons, reparented to us) dies
+             * before burrow exits: nothing of the container outlives it. */
+            kill_descendants();
+            int n = snprintf(msg, sizeof msg, "S%d", code);
+            send(sync_fd, msg, (size_t)n, MSG_NOSIGNAL);
+            _exit(code);
+        }
+        if (w < 0 && errno == ECHILD)
+            _exit(255);
+    }
+}
+
 static int parse_fd(const char *s)
 {
     char *end;
@@ -354,6 +719,17 @@ int main(int argc, char **argv)
     int cap_last = last_cap();
     /* Opened now, while /proc is the host's and before pivot_root moves our root into the container. */
     children_dirfd = open("/proc/thread-self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+    if (strcmp(flags, "J") == 0) {
+        int proc_dir = argc == 6 ? parse_fd(argv[4]) : -1, spec_fd = argc == 6 ? parse_fd(argv[5]) : -1;
+        if (proc_dir < 0 || spec_fd < 0) {
+            errno = EINVAL;
+            fail("join arguments");
+        }
+        fcntl(proc_dir, F_SETFD, FD_CLOEXEC);
+        fcntl(spec_fd, F_SETFD, FD_CLOEXEC);
+        return join_main(proc_dir, spec_fd, cap_last);
+    }
 
     int clone_flags = CLONE_NEWNS;
     int want_pid = 0, want_init = 0, want_network_helper = 0;
@@ -413,28 +789,5 @@ int main(int argc, char **argv)
         exec_stage(stage_argv, cap_last);
     }
 
-    /* The monitor: alone in a session and process group of its own (see the header). */
-    child_pid = pid;
-    if (setsid() < 0)
-        fail("setsid (monitor)");
-    harden_self(1ULL << CAP_KILL, cap_last);
-    forward_pending();
-    block_forwarded(SIG_UNBLOCK);
-    for (;;) {
-        int status;
-        pid_t w = waitpid(-1, &status, 0);
-        if (w == pid) {
-            char msg[16];
-            int code = status_to_exit(status);
-            child_pid = 0; /* reaped: its pid may be reused, never signal it again */
-            /* Whatever the payload left behind (background jobs, setsid daemons, reparented to us) dies
-             * before burrow exits: nothing of the container outlives it. */
-            kill_descendants();
-            int n = snprintf(msg, sizeof msg, "S%d", code);
-            send(sync_fd, msg, (size_t)n, MSG_NOSIGNAL);
-            _exit(code);
-        }
-        if (w < 0 && errno == ECHILD)
-            _exit(255);
-    }
+    run_monitor(pid, cap_last);
 }

@@ -24,12 +24,16 @@ public static class ActionRunner
         IdentityOptions.AddTo(command);
     }
 
-    public static int Run(ParseResult result, ActionKind action, IReadOnlyList<string> arguments, Action<string, LaunchPlan>? payloadStarted = null)
+    public static int Run(ParseResult result, ActionKind action, IReadOnlyList<string> arguments, Action<string, LaunchPlan, int>? payloadStarted = null)
     {
         GlobalOptions.Apply(result);
         ActionRequest request = ActionOptions.Read(result, action, arguments);
         Core.Config.BurrowConfig config = CliConfig.Load(result).Config;
         HostUser user = HostUserReader.Read();
+        if (InstanceImageSpec.TryParse(result.GetValue(ActionOptions.Image) ?? "") is { } instance)
+        {
+            return InstanceJoinRunner.Run(result, action, request, instance, config, user);
+        }
         IdentityDecision identity = IdentityResolver.Resolve(IdentityOptions.Read(result), user, SubordinateIds.ReadFromHost(), config);
         identity = HomeSpec.Apply(identity, request, user, HostFactsReader.CurrentDirectory());
         HostFacts host = HostFactsReader.Read(request, user, identity, config);
@@ -66,6 +70,6 @@ public static class ActionRunner
             Log.Verbose("launch plan:\n" + PlanExplainer.Render(plan));
         }
         // Failures of any kind (BurrowException, errno, I/O) go to the CLI's one error boundary.
-        return Launch.Run(plan, image.CreateServer(), payloadStarted is null ? null : () => payloadStarted(spec.Given, plan));
+        return Launch.Run(plan, image.CreateServer(), payloadStarted is null ? null : starter => payloadStarted(spec.Given, plan, starter));
     }
 }

@@ -5,6 +5,7 @@ using Burrow.Cli.Options;
 using Burrow.Core.Diagnostics;
 using Burrow.Core.Instances;
 using Burrow.Core.Runtime;
+using Burrow.Core.Runtime.Launch;
 using Burrow.Core.Runtime.Planning;
 using Burrow.Linux;
 
@@ -123,13 +124,19 @@ public static class InstanceCommand
         }
         InstanceStore store = InstanceStore.Open();
         InstanceRecord? record = null;
-        int status = ActionRunner.Run(result, ActionKind.Start, args, (image, plan) =>
+        int status = ActionRunner.Run(result, ActionKind.Start, args, (image, plan, starter) =>
         {
+            JoinTarget? target = JoinTarget.FindPayload(starter, plan.Namespaces.Pid && plan.Namespaces.Init);
+            if (target is null)
+            {
+                Log.Warning($"instance {name}: cannot find its payload's process; commands cannot join it (instance://{name})");
+            }
             record = new InstanceRecord
             {
                 Name = name, Image = image, EnginePid = Environment.ProcessId, EngineStartTime = InstanceStore.EngineStartTime(Environment.ProcessId),
                 Started = DateTimeOffset.UtcNow, StdoutLog = store.StdoutPath(name), StderrLog = store.StderrPath(name),
                 Ports = plan.Network?.Ports.Select(p => $"{p.HostAddress ?? "*"}:{p.HostPort}->{p.ContainerPort}/{p.Protocol}").ToArray() ?? [],
+                Join = target is null ? null : new InstanceJoin(target.Pid, target.StartTime, plan.Process, plan.Identity, plan.Namespaces),
             };
             store.Write(record);
         });

@@ -8,7 +8,7 @@ public static class ActionOptions
 {
     public static readonly Argument<string> Image = new("IMAGE")
     {
-        Description = "The image: a root file system directory (sandbox), a SIF file, or docker://, docker-archive:, oci:, oci-archive: (pulled into the cache)",
+        Description = "The image: a root file system directory (sandbox), a SIF file, or docker://, docker-archive:, oci:, oci-archive: (pulled into the cache); for exec, run and shell also instance://NAME, a running instance to join",
     };
 
     public static readonly Option<bool> Contain = new("--contain", "-c")

@@ -42,6 +42,18 @@ public static class ImageOpener
         _ => throw new ArgumentException("unknown image kind", nameof(spec)),
     };
 
+    /// <summary>
+    /// The root of a running container, as its process <paramref name="pid"/> sees it (/proc/PID/root): what a command
+    /// joining an instance is planned against. The image was judged (ECL, config) when the instance started.
+    /// </summary>
+    public static OpenedImage OpenRunning(InstanceImageSpec spec, int pid)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        string root = "/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/root";
+        var reader = new RootDirectoryReader(root);
+        return new OpenedImage(spec, ImageFormat.Sandbox, RootFsKind.Directory, root, reader, [reader]);
+    }
+
     private static OpenedImage OpenSandbox(SandboxImageSpec spec, ImageOpenOptions options)
     {
         ImagePolicy.RequireKind(spec, Config.ImageKind.Sandbox, options.Config);

@@ -24,10 +24,10 @@ public abstract record ImageSpec(string Given)
         {
             return new OciImageSpec(given, Rebase(source, cwd));
         }
-        if (given.StartsWith("instance://", StringComparison.Ordinal))
+        if (given.StartsWith(InstanceImageSpec.Scheme, StringComparison.Ordinal))
         {
-            throw new BurrowException($"image {given}: joining a running instance is not supported yet",
-                "run the command from the instance's start script, or reach its service through the ports it publishes (instance start -p)");
+            throw new BurrowException($"image {TerminalText.Escape(given)}: a running instance can only be joined by exec, run and shell",
+                "burrow exec instance://NAME COMMAND; for the instance's image, give the image itself");
         }
         if (LooksLikeTransport(given))
         {
@@ -150,6 +150,22 @@ public sealed record SandboxImageSpec(string Given, string Directory) : ImageSpe
 
 /// <summary>A regular file that should be a SIF image (its header is checked when it is opened).</summary>
 public sealed record SifImageSpec(string Given, string File) : ImageSpec(Given);
+
+/// <summary>instance://NAME: a running instance of the caller's, which exec, run and shell join instead of starting a container.</summary>
+public sealed record InstanceImageSpec(string Given, string Name) : ImageSpec(Given)
+{
+    public const string Scheme = "instance://";
+
+    /// <summary>Null when <paramref name="given"/> is not an instance:// reference; an error when its name is not valid.</summary>
+    public static InstanceImageSpec? TryParse(string given)
+    {
+        if (!given.StartsWith(Scheme, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        return new InstanceImageSpec(given, Instances.InstanceStore.CheckName(given[Scheme.Length..]));
+    }
+}
 
 /// <summary>An OCI source, pulled into the cache and converted to a SIF on first use.</summary>
 public sealed record OciImageSpec(string Given, Oci.ImageSource Source) : ImageSpec(Given);

@@ -20,9 +20,18 @@ public sealed record InstanceRecord
     public required string StdoutLog { get; init; }
     public required string StderrLog { get; init; }
 
+    /// <summary>What a command joining the instance (instance://NAME) runs as and where; null if its payload was not found.</summary>
+    public InstanceJoin? Join { get; init; }
+
     /// <summary>Null while running; the payload's status (128+N for signal N) once it has ended.</summary>
     public int? ExitStatus { get; init; }
 }
+
+/// <summary>
+/// The instance's payload process (whose namespaces a join enters) and the process plan it was started with: a joining
+/// command runs with the same ids, capabilities, no_new_privs and seccomp rules, in the same namespaces.
+/// </summary>
+public sealed record InstanceJoin(int Pid, ulong StartTime, Runtime.ProcessPlan Process, Runtime.IdentityPlan Identity, Runtime.NamespacePlan Namespaces);
 
 /// <summary>What <c>instance list</c> makes of a record: its engine's state, checked now.</summary>
 public enum InstanceState

@@ -102,18 +102,5 @@ public sealed partial class InstanceStore
         : InstanceState.Exited;
 
     /// <summary>Field 22 (starttime) of /proc/PID/stat, or 0 when there is no such process.</summary>
-    public static ulong EngineStartTime(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
-            // The command name (field 2) may hold spaces and ')': fields are counted after its last ')'.
-            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields.Length > 19 && ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out ulong t) ? t : 0;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return 0;
-        }
-    }
+    public static ulong EngineStartTime(int pid) => Runtime.Launch.JoinTarget.StartTimeOf(pid);
 }

@@ -127,7 +127,6 @@ public class InstanceTests
             AssertOneError(AsUser.Burrow(user, "instance", "stop", "nosuch" + name), "no instance named nosuch");
             AssertOneError(AsUser.Burrow(user, "instance", "stop", "--signal", "BOGUS", name), "--signal BOGUS: not a signal");
             AssertOneError(AsUser.Burrow(user, "instance", "stop"), "needs a NAME or --all");
-            AssertOneError(AsUser.Burrow(user, "exec", "instance://" + name, "true"), "joining a running instance is not supported yet");
             AssertOneError(AsUser.Burrow(user, "instance", "start", E2EEnvironment.BusyboxImage + ".missing", "other" + name, "true"), "does not exist");
             AssertOneError(AsUser.Burrow(user, "instance", "start", "-p", "127.0.0.1:80:80", E2EEnvironment.BusyboxImage, "low" + name, "true"), "below 1024");
         }

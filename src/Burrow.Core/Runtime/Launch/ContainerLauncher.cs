@@ -57,6 +57,56 @@ public static class ContainerLauncher
         return Guarded(() => Launch(identity, namespaces, null, "", paths, command, job, [], null, new LaunchStdio { InterruptKills = true }, pass ?? []));
     }
 
+    /// <summary>
+    /// Runs <paramref name="process"/> in the namespaces of a running instance's process (docs/ARCHITECTURE.md,
+    /// "Joining an instance"): the starter joins them and execs the payload itself, with the ids, capabilities,
+    /// no_new_privs and seccomp programs a new container's stage would give it; its parent stays as the monitor.
+    /// </summary>
+    /// <param name="target">A process of the instance whose memory belongs to the instance's user namespace (its payload).</param>
+    /// <param name="fallbackCwd">The working directory when the process's own does not exist in the container (the instance's); null for none.</param>
+    public static int Join(JoinTarget target, ProcessPlan process, IdentityPlan identity, string? fallbackCwd, RuntimePaths paths, LaunchStdio stdio)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(process);
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(stdio);
+        return Guarded(() =>
+        {
+            if (!File.Exists(paths.Starter))
+            {
+                throw new BurrowException($"the starter {paths.Starter} is missing", "reinstall burrow (scripts/build installs it under PREFIX/libexec/burrow)");
+            }
+            ProcessSecurity.SetDumpable(false);
+            using SafeFileHandle procDir = target.Open();
+            using SafeFileHandle specFd = FileDescriptors.MemoryFile("burrow-join", []);
+            (SafeFileHandle engineEnd, SafeFileHandle starterEnd) = FileDescriptors.SeqPacketPair();
+            using (engineEnd)
+            using (SignalForwarder signals = StartSignalForwarder(!process.Session.New, stdio.InterruptKills))
+            {
+                int starterFd = (int)starterEnd.DangerousGetHandle();
+                int procNumber = (int)procDir.DangerousGetHandle(), specNumber = (int)specFd.DangerousGetHandle();
+                string[] argv = [paths.Starter, Num(starterFd), Num(Environment.ProcessId), JoinFlag, Num(procNumber), Num(specNumber)];
+                int pid;
+                using (starterEnd)
+                {
+                    pid = Processes.Spawn(paths.Starter, argv, [], [starterFd, procNumber, specNumber], stdio.Redirects);
+                }
+                signals.Target = pid;
+                // Written once the starter has joined: the filter names the monitor, which is the starter itself.
+                void WriteSpec()
+                {
+                    byte[]? filter = Stage.PayloadFilter.Compile(process.SyscallFilter ?? [], monitor: pid);
+                    byte[]? profile = process.SeccompProfile is { } p ? Stage.PayloadFilter.CompileProfile(p) : null;
+                    FileDescriptors.WriteAll(specFd, JoinSpec.Encode(process, identity, filter, profile, fallbackCwd));
+                }
+                return Supervise(pid, engineEnd, identity, null, null, null, "", stdio.PayloadStarted, WriteSpec);
+            }
+        });
+    }
+
+    private const string JoinFlag = "J";
+
     private const string StageCommandName = "__stage";
 
     private static int Guarded(Func<int> launch)
@@ -137,12 +187,12 @@ public static class ContainerLauncher
     }
 
     private static int Supervise(int pid, SafeFileHandle channel, IdentityPlan identity, NetworkPlan? networkPlan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
-        Action? payloadStarted)
+        Action<int>? payloadStarted, Action? joined = null)
     {
         Networking.INetworkHelper? network = null;
         try
         {
-            return Supervise(pid, channel, identity, networkPlan, helpers, server, sessionPath, payloadStarted, ref network);
+            return Supervise(pid, channel, identity, networkPlan, helpers, server, sessionPath, payloadStarted, joined, ref network);
         }
         finally
         {
@@ -151,7 +201,7 @@ public static class ContainerLauncher
     }
 
     private static int Supervise(int pid, SafeFileHandle channel, IdentityPlan identity, NetworkPlan? networkPlan, MapHelpers.Paths? helpers, IImageServer? server, string sessionPath,
-        Action? payloadStarted, ref Networking.INetworkHelper? network)
+        Action<int>? payloadStarted, Action? joined, ref Networking.INetworkHelper? network)
     {
         BurrowException? failure = null;
         int? status = null;
@@ -193,6 +243,21 @@ public static class ContainerLauncher
                     }
                     continue;
                 }
+                if (message == StarterProtocol.Joined && p.Descriptor is null && joined is not null)
+                {
+                    try
+                    {
+                        joined();
+                        FileDescriptors.SendPacket(channel, StarterProtocol.Go);
+                    }
+                    catch (BurrowException e)
+                    {
+                        failure ??= e;
+                        FileDescriptors.SendPacket(channel, StarterProtocol.Abort);
+                    }
+                    joined = null;
+                    continue;
+                }
                 if (message == StarterProtocol.ImageDevice && p.Descriptor is { } device && server is not null)
                 {
                     try
@@ -222,7 +287,7 @@ public static class ContainerLauncher
                 if (message == StarterProtocol.PayloadStarting)
                 {
                     started = true;
-                    payloadStarted?.Invoke();
+                    payloadStarted?.Invoke(pid);
                     Stage.StageRunner.Timing.Mark("engine: payload started");
                     continue;
                 }
@@ -326,8 +391,8 @@ public sealed record LaunchStdio
     /// <summary>A descriptor the container's standard error is written to instead of burrow's (a pipe the caller reads).</summary>
     public int? StandardError { get; init; }
 
-    /// <summary>Called once the payload is about to run (an instance records itself then).</summary>
-    public Action? PayloadStarted { get; init; }
+    /// <summary>Called with the starter's pid once the payload is about to run (an instance records itself then).</summary>
+    public Action<int>? PayloadStarted { get; init; }
 
     /// <summary>The payload keeps burrow's session and process group (it has a terminal); set from the plan.</summary>
     internal bool PayloadSharesTerminal { get; init; }

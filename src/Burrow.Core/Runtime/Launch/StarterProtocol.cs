@@ -32,6 +32,9 @@ internal static class StarterProtocol
     /// <summary>starter → engine: the network namespace exists; attach the network helper, then answer "G" (or "X").</summary>
     public const string NetworkNamespaceReady = "N";
 
+    /// <summary>starter → engine (joining an instance): its namespaces are joined; write the payload's spec, then answer "G" (or "X").</summary>
+    public const string Joined = "J";
+
     /// <summary>monitor → engine: "S&lt;status&gt;", the payload's exit status (128+N for signal N).</summary>
     public const char PayloadStatus = 'S';
 

@@ -11,22 +11,34 @@ namespace Burrow.Core.Runtime.Stage;
 /// </summary>
 internal static class PayloadFilter
 {
-    public static byte[]? Compile(IReadOnlyList<SyscallRule> rules)
+    public static byte[]? Compile(IReadOnlyList<SyscallRule> rules) => Compile(rules, monitor: null);
+
+    /// <param name="monitor">The monitor's pid when the caller knows it (the engine of a join, whose starter is the monitor); else the stage's parent.</param>
+    public static byte[]? Compile(IReadOnlyList<SyscallRule> rules, int? monitor)
     {
         if (rules.Count == 0)
         {
             return null;
         }
-        int monitor = 0;
+        if (monitor is int known)
+        {
+            return CompileFor(rules, known);
+        }
+        int parent = 0;
         if (rules.Any(r => r.Arguments.Any(a => a.Operand != SyscallOperand.Value)))
         {
-            monitor = ProcessSecurity.ParentPid;
-            if (monitor <= 1)
+            parent = ProcessSecurity.ParentPid;
+            if (parent <= 1)
             {
-                throw new BurrowException($"the plan's seccomp filter names the monitor, but the stage's parent is pid {monitor}, not the monitor",
+                throw new BurrowException($"the plan's seccomp filter names the monitor, but the stage's parent is pid {parent}, not the monitor",
                     "rules about the monitor belong in plans without a PID namespace");
             }
         }
+        return CompileFor(rules, parent);
+    }
+
+    private static byte[] CompileFor(IReadOnlyList<SyscallRule> rules, int monitor)
+    {
         var denials = rules.Select(r => new SyscallDenial(r.Syscall, r.Errno,
             r.Arguments.Select(a => new SyscallArgumentTest(a.Index, 0xffffffff, Operand(a, monitor))).ToArray())).ToArray();
         try
