@@ -13,6 +13,7 @@ BURROW_DEBIAN_PACKAGES=(
   squashfs-tools squashfs-tools-ng squashfuse fuse-overlayfs gocryptfs liblzma5 liblzo2-2
   runc crun podman passt slirp4netns skopeo umoci siftool docker-registry apache2-utils
   hyperfine time strace python3 ca-certificates openssl curl
+  slurm-wlm munge openmpi-bin libopenmpi-dev
 )
 
 say() { printf '%s\n' "$*" >&2; }

@@ -18,7 +18,8 @@ public sealed record CheckItem(string Feature, bool Ok, string Detail, string? F
 /// <summary>
 /// What <c>burrow check</c> looks at, feature by feature: the installation, its configuration, user namespaces (enabled,
 /// their limit, and a real one made by Burrow's own starter), Ubuntu's AppArmor restriction, the caller's subordinate
-/// ranges and the map helpers, /dev/fuse, an overlay mounted in a user namespace, and each helper with its version.
+/// ranges and the map helpers, /dev/fuse, an overlay mounted in a user namespace, the Slurm job's cgroup when run inside
+/// a job, and each helper with its version.
 /// </summary>
 public static partial class HostCheck
 {
@@ -66,6 +67,7 @@ public static partial class HostCheck
             items.Add(SubordinateRanges(user));
         }
         items.Add(MapHelpersItem());
+        items.Add(SlurmJob(Environment.GetEnvironmentVariable("SLURM_JOB_ID"), ReadSysctl("/proc/self/cgroup"), PathProbe.CanWrite));
         items.AddRange(s_helpers.Select(HelperItem));
         return items;
     }
@@ -186,6 +188,44 @@ public static partial class HostCheck
         {
             return new CheckItem(feature, false, e.Message + ": only your own ids can be mapped", e.Hint ?? "install uidmap (apt install uidmap)", Required: false);
         }
+    }
+
+    /// <summary>
+    /// Inside a Slurm job (SLURM_JOB_ID set): the job's cgroup, from /proc/self/cgroup. Burrow makes no cgroup of its own,
+    /// so a container's processes stay in the job's (or step's) cgroup, under its limits, and Slurm's kill reaches them;
+    /// write access to it is not needed. A job without a cgroup (proctrack/linuxproc or pgid) is tracked by process tree,
+    /// which Burrow keeps too. Never required: it only describes the job.
+    /// </summary>
+    /// <param name="jobId">SLURM_JOB_ID, or null outside a job.</param>
+    /// <param name="procSelfCgroup">The text of /proc/self/cgroup, or null when it could not be read.</param>
+    /// <param name="canWrite">Whether the caller may write in a directory (access W_OK).</param>
+    internal static CheckItem SlurmJob(string? jobId, string? procSelfCgroup, Func<string, bool> canWrite)
+    {
+        ArgumentNullException.ThrowIfNull(canWrite);
+        const string feature = "Slurm job cgroup";
+        if (string.IsNullOrEmpty(jobId))
+        {
+            return new CheckItem(feature, true, "not in a Slurm job (SLURM_JOB_ID is not set)", null, Required: false);
+        }
+        // Lines are "ID:CONTROLLERS:PATH" (v1: one per hierarchy; v2: "0::PATH"). Slurm names the job's "…/job_ID/…".
+        string marker = "/job_" + jobId;
+        var inJob = (procSelfCgroup ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(':', 3))
+            .Where(f => f.Length == 3 && (f[2].Contains(marker + "/", StringComparison.Ordinal) || f[2].EndsWith(marker, StringComparison.Ordinal)))
+            .ToList();
+        if (inJob.Count == 0)
+        {
+            return new CheckItem(feature, true,
+                $"job {jobId} has no cgroup of its own here (the node tracks jobs without cgroups, e.g. proctrack/linuxproc): Slurm follows the container's processes by their parents, and Burrow keeps them under this task",
+                null, Required: false);
+        }
+        string[] first = inJob[0];
+        string controllers = string.Join(",", inJob.Select(f => f[1].Length == 0 ? "unified" : f[1]));
+        string dir = first[1].Length == 0 ? "/sys/fs/cgroup" + first[2] : $"/sys/fs/cgroup/{first[1].Split(',')[0].Replace("name=", "", StringComparison.Ordinal)}{first[2]}";
+        string access = canWrite(dir) ? "writable by you" : "not writable by you";
+        return new CheckItem(feature, true,
+            $"job {jobId}: {first[2]} ({controllers}), {access}; not needed: Burrow makes no cgroup of its own, every container process stays in the job's cgroup and under its limits",
+            null, Required: false);
     }
 
     private static CheckItem HelperItem(Helper helper)

@@ -58,4 +58,29 @@ public class HostCheckTests
         Assert.Contains("profile burrow-starter @PREFIX@/libexec/burrow/burrow-starter flags=(unconfined) {\n  userns,\n", profile);
         Assert.DoesNotContain("*", profile.Split('\n').Single(l => l.StartsWith("profile ", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void InsideASlurmJobTheJobsCgroupIsNamedAndNotNeededForWriting()
+    {
+        // A v1 hybrid node with proctrack/cgroup (the test cluster's): the freezer and cpuset hierarchies hold the step.
+        const string v1 = "9:name=systemd:/\n8:pids:/\n6:freezer:/slurm_vm/uid_1002/job_42/step_0\n3:cpuset:/slurm_vm/uid_1002/job_42/step_0\n1:cpu:/\n0::/\n";
+        var asked = new List<string>();
+        CheckItem job = HostCheck.SlurmJob("42", v1, dir => { asked.Add(dir); return false; });
+        Assert.True(job.Ok);
+        Assert.False(job.Required);
+        Assert.Equal("job 42: /slurm_vm/uid_1002/job_42/step_0 (freezer,cpuset), not writable by you; not needed: Burrow makes no cgroup of its own, every container process stays in the job's cgroup and under its limits", job.Detail);
+        Assert.Equal(["/sys/fs/cgroup/freezer/slurm_vm/uid_1002/job_42/step_0"], asked);
+
+        // cgroup v2 (Slurm's cgroup/v2 plugin): one line, the unified hierarchy.
+        CheckItem v2 = HostCheck.SlurmJob("7", "0::/system.slice/slurmstepd.scope/job_7/step_0/user/task_0\n", dir => dir == "/sys/fs/cgroup/system.slice/slurmstepd.scope/job_7/step_0/user/task_0");
+        Assert.StartsWith("job 7: /system.slice/slurmstepd.scope/job_7/step_0/user/task_0 (unified), writable by you;", v2.Detail);
+
+        // Job 4 is not job 42: a prefix is not a match.
+        CheckItem none = HostCheck.SlurmJob("4", v1, _ => true);
+        Assert.True(none.Ok);
+        Assert.StartsWith("job 4 has no cgroup of its own here", none.Detail);
+
+        Assert.Equal("not in a Slurm job (SLURM_JOB_ID is not set)", HostCheck.SlurmJob(null, v1, _ => true).Detail);
+        Assert.StartsWith("job 9 has no cgroup", HostCheck.SlurmJob("9", null, _ => true).Detail);
+    }
 }
