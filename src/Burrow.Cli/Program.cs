@@ -26,10 +26,6 @@ public static class Program
         {
             return Burrow.Core.Runtime.Stage.ProbeStage.Run(args[1..]);
         }
-        // Every burrow command runs beside containers of the same user that share the host's PID namespace:
-        // keep our /proc entries (fds such as /dev/fuse, memory, exe) closed to them from the start, not only
-        // once a launch begins (a pull, a build or a waiting `instance start` lives for seconds).
-        ProcessSecurity.SetDumpable(false);
         // The holder of a shared image server's namespaces, run by burrow-starter (docs/ARCHITECTURE.md, "One server per image").
         if (args.Length > 0 && args[0] == Burrow.Core.Runtime.Sharing.ImageHolderStage.Command)
         {

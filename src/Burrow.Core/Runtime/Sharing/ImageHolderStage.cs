@@ -44,6 +44,11 @@ public static class ImageHolderStage
                     throw new BurrowException("the image server went away before it could serve the image");
                 }
             });
+            // The containers that share the server share its user namespace: nothing of the holder may be theirs to take,
+            // neither its capabilities there nor (through ptrace or /proc) the process. Its owner still opens its ns/.
+            ProcessSecurity.SetDumpable(false);
+            ProcessSecurity.SetAmbient(0, ProcessSecurity.LastCapability());
+            ProcessSecurity.SetCapabilities(0, 0, 0);
             FileDescriptors.SendPacket(sync, StarterProtocol.PayloadStarting);
             // Nothing more to do: the namespaces live as long as this process, which lives as long as the server.
             while (FileDescriptors.ReceivePacket(sync) is not null)
