@@ -129,6 +129,7 @@ public static class ImageOpener
                 () => new FileSystemServer(fileSystem, file))
             {
                 Squashfs = new SquashfsLocation(partition.Offset, partition.Size),
+                Verified = verified is not null,
             };
         }
         catch

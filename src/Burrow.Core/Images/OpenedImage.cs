@@ -49,6 +49,9 @@ public sealed class OpenedImage : IDisposable
     /// <summary>True when the caller may change the image in place (--writable).</summary>
     public bool WritableByCaller { get; init; }
 
+    /// <summary>Its squashfs is read through the execution control list's verified extent (every block checked against what was signed).</summary>
+    public bool Verified { get; init; }
+
     /// <summary>The server for a squashfs root (sharing this image's open file and caches); null for a directory.</summary>
     public IImageServer? CreateServer() => _server();
 

@@ -98,3 +98,44 @@ public sealed class RootLayersTests
         Assert.Contains("--writable-tmpfs", e.Hint);
     }
 }
+
+/// <summary>Which roots the caller's shared image server serves (docs/ARCHITECTURE.md, "One server per image").</summary>
+public sealed class SharedRootTests
+{
+    private readonly PlanFixture _f = new();
+
+    private RootFsPlan Root(ImageFacts image, ActionRequest request)
+    {
+        PlanInput input = _f.Input(request);
+        return RootPlanner.Plan(input with { Image = image with { RootPath = input.Image.RootPath } });
+    }
+
+    private ImageFacts Sif(bool verified = false) => _f.Input(PlanFixture.Exec("true")).Image with
+    {
+        Kind = RootFsKind.Squashfs, Format = ImageFormat.Sif, Squashfs = new SquashfsLocation(4096, 1 << 20), Verified = verified,
+    };
+
+    [Fact]
+    public void ASifIsSharedUnlessVerifiedOrRefused()
+    {
+        Assert.True(Root(Sif(), PlanFixture.Exec("true")).Shared);
+        Assert.False(Root(Sif(verified: true), PlanFixture.Exec("true")).Shared);
+        Assert.False(Root(Sif(), PlanFixture.Exec("true") with { NoShare = true }).Shared);
+    }
+
+    [Fact]
+    public void ADirectoryIsNeverShared()
+    {
+        Assert.False(_f.Plan(PlanFixture.Exec("true")).Root.Shared);
+    }
+
+    [Fact]
+    public void ExplainSaysWhetherTheImageIsShared()
+    {
+        LaunchPlan plan = _f.Plan(PlanFixture.Exec("true"));
+        string shared = PlanExplainer.Render(plan with { Root = plan.Root with { Kind = RootFsKind.Squashfs, Shared = true } });
+        string alone = PlanExplainer.Render(plan with { Root = plan.Root with { Kind = RootFsKind.Squashfs, Shared = false } });
+        Assert.Contains("by the server your containers of this image share", shared);
+        Assert.Contains("for this container alone", alone);
+    }
+}

@@ -20,6 +20,9 @@ public sealed record ImageFacts
     /// <summary>True when the caller may write the root directory (needed for --writable).</summary>
     public bool RootWritableByCaller { get; init; }
 
+    /// <summary>A SIF the execution control list verified: only the burrow that verified it serves it (never a shared server).</summary>
+    public bool Verified { get; init; }
+
     /// <summary>The image's /etc/passwd and /etc/group, null when missing.</summary>
     public string? Passwd { get; init; }
     public string? Group { get; init; }

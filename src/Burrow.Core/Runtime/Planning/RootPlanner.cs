@@ -18,7 +18,8 @@ public static class RootPlanner
         return new RootFsPlan(input.Image.RootPath, input.Image.Kind, request.Writable)
         {
             Squashfs = input.Image.Squashfs,
-            Shared = input.Image.Kind == RootFsKind.Squashfs && input.Image.Format == Images.ImageFormat.Sif && !request.NoShare,
+            // A verified image is served by the burrow that verified it, which checks every block it reads against what was signed.
+            Shared = input.Image.Kind == RootFsKind.Squashfs && input.Image.Format == Images.ImageFormat.Sif && !input.Image.Verified && !request.NoShare,
             Overlays = layers,
             WritableTmpfs = tmpfs,
             // sessiondir-max-size (MiB, Apptainer's "sessiondir max size"): what --writable-tmpfs may hold.

@@ -32,6 +32,7 @@ public static class ImageFactsReader
             Squashfs = image.Squashfs,
             Format = image.Format,
             RootWritableByCaller = image.WritableByCaller,
+            Verified = image.Verified,
             Passwd = reader.ReadText("/etc/passwd", MaxAccountFileBytes),
             Group = reader.ReadText("/etc/group", MaxAccountFileBytes),
             EnvScripts = reader.ListFiles(envDir).Where(n => n.EndsWith(".sh", StringComparison.Ordinal)).Select(n => envDir + "/" + n).ToArray(),
