@@ -27,6 +27,9 @@ public class SharedImageServerTests
         {
             Assert.True(WaitUntil(() => Containers(user, mark) == 4, TimeSpan.FromSeconds(20)), "the four containers did not start");
             Assert.Equal(1, Servers(user));
+            // Its standard error is the log in its directory.
+            string directory = Path.GetDirectoryName(new FileInfo($"/proc/{ServerPids(user)[0]}/fd/2").LinkTarget!)!;
+            Assert.True(Directory.Exists(directory), directory);
             foreach ((Process p, int i) in containers.Select((p, i) => (p, i)))
             {
                 Assert.True(p.WaitForExit(30_000), "a container did not end");
@@ -34,6 +37,7 @@ public class SharedImageServerTests
                 Assert.Contains($"{mark}-{i}", p.StandardOutput.ReadToEnd());
             }
             Assert.True(WaitUntil(() => Servers(user) == 0, TimeSpan.FromSeconds(10)), "the server outlived its containers");
+            Assert.False(Directory.Exists(directory), $"the server left its directory {directory}");
         }
         finally
         {

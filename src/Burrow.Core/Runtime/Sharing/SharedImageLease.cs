@@ -52,25 +52,55 @@ public sealed class SharedImageLease : IDisposable
         var key = SharedImageKey.For(plan.Root, plan.Identity, ProcessSecurity.Uid, Environment.GetEnvironmentVariable);
         string servers = Path.Combine(SessionDirectory.BaseDirectory(), "servers");
         const string hint = "set XDG_RUNTIME_DIR or BURROW_CACHEDIR to a directory of your own, or run with --no-share";
-        using (DirectoryHandle parent = TrustedDirectory.Ensure(servers, "the image servers' directory", hint))
-        {
-            TrustedDirectory.EnsureChild(parent, key.DirectoryName, "the image server's directory", hint).Dispose();
-        }
         string directory = Path.Combine(servers, key.DirectoryName);
         if (Encoding.UTF8.GetByteCount(Path.Combine(directory, SocketName)) > 100)
         {
             throw new BurrowException($"the image server's socket path under {servers} is too long for a socket", hint);
         }
-        using SafeFileHandle lockFile = OpenLock(directory);
-        FileDescriptors.LockExclusive(lockFile, directory);
-        if (TryConnect(directory, started: false) is { } joined)
+        // A server that exits removes its directory, lock file included, under that lock: whoever waited for the lock
+        // then holds a file no longer there, and starts over.
+        for (int attempt = 1; ; attempt++)
         {
-            return joined;
+            using (DirectoryHandle parent = TrustedDirectory.Ensure(servers, "the image servers' directory", hint))
+            {
+                TrustedDirectory.EnsureChild(parent, key.DirectoryName, "the image server's directory", hint).Dispose();
+            }
+            SafeFileHandle lockFile;
+            try
+            {
+                lockFile = OpenLock(directory);
+            }
+            catch (IOException) when (attempt < MaxAttempts)
+            {
+                continue; // removed between the mkdir and the open
+            }
+            using (lockFile)
+            {
+                FileDescriptors.LockExclusive(lockFile, directory);
+                if (!IsAtPath(lockFile, Path.Combine(directory, "lock")))
+                {
+                    if (attempt < MaxAttempts)
+                    {
+                        continue;
+                    }
+                    throw new BurrowException($"the image server's directory {directory} keeps going away", hint);
+                }
+                if (TryConnect(directory, started: false) is { } joined)
+                {
+                    return joined;
+                }
+                Start(plan, directory);
+                return TryConnect(directory, started: true)
+                    ?? throw new BurrowException($"the image server for {plan.Root.HostPath} started, but does not answer", $"see its log, {Path.Combine(directory, "log")}");
+            }
         }
-        Start(plan, directory);
-        return TryConnect(directory, started: true)
-            ?? throw new BurrowException($"the image server for {plan.Root.HostPath} started, but does not answer", $"see its log, {Path.Combine(directory, "log")}");
     }
+
+    private const int MaxAttempts = 5;
+
+    private static bool IsAtPath(SafeFileHandle fd, string path) =>
+        FileStatus.Of(fd, path) is var held && FileStatus.OfPath(path, followSymlinks: false) is { } now
+        && now.Inode == held.Inode && now.DeviceMajor == held.DeviceMajor && now.DeviceMinor == held.DeviceMinor;
 
     /// <summary>Watches the connection from now on: the server's end means its image is gone for the container.</summary>
     public void Watch(string image)

@@ -126,6 +126,18 @@ public static class SharedImageServer
         }
     }
 
+    private static void TryRemoveDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path);
+        }
+        catch (IOException)
+        {
+            // not empty (a file someone else put there): left as it is
+        }
+    }
+
     /// <summary>The connected engines: counted, each watched by a thread that notices when it goes.</summary>
     private sealed class Clients(string directory)
     {
@@ -190,7 +202,13 @@ public static class SharedImageServer
             FileDescriptors.LockExclusive(lockFile, directory);
             if (Volatile.Read(ref _count) == 0 && !listener.Poll(0, SelectMode.SelectRead))
             {
+                // Nothing of it stays behind (a cluster user runs a new step, and so a new key, with every job). The lock
+                // file goes last, still locked: an engine waiting for it finds it gone and starts over.
                 File.Delete(SocketPath);
+                File.Delete(Path.Combine(directory, "log"));
+                TryRemoveDirectory(Path.Combine(directory, "image"));
+                File.Delete(Path.Combine(directory, "lock"));
+                TryRemoveDirectory(directory);
                 Environment.Exit(ExitCodes.Success);
             }
         }
