@@ -640,6 +640,31 @@ static void join_holder(int proc_dir)
     close(mnt);
 }
 
+/* Forks the container's first process; the caller stays as its monitor (a subreaper, signals blocked until run_monitor).
+ * Returns 0 in the child, with default signal handling and a parent-death signal. */
+static pid_t fork_payload(void)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_CHILD_SUBREAPER)");
+    block_forwarded(SIG_BLOCK);
+    /* Before the fork, so that the monitor is never dumpable, not even for the instant after it. The child's
+     * exec of the stage makes the stage dumpable again; the payload's exec decides for the payload. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        fail("prctl(PR_SET_DUMPABLE)");
+    pid_t pid = fork();
+    if (pid < 0)
+        fail("fork");
+    if (pid == 0) {
+        for (int i = 0; i < N_FORWARDED; i++)
+            signal(forwarded_signals[i], SIG_DFL);
+        signal(PARENT_DIED_SIGNAL, SIG_DFL);
+        block_forwarded(SIG_UNBLOCK);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+            fail("prctl(PR_SET_PDEATHSIG)");
+    }
+    return pid;
+}
+
 static void run_monitor(pid_t pid, int cap_last) __attribute__((noreturn));
 
 static int join_main(int proc_dir, int spec_fd, int cap_last)
@@ -654,23 +679,9 @@ static int join_main(int proc_dir, int spec_fd, int cap_last)
     struct join_spec spec;
     memset(&spec, 0, sizeof spec);
     read_spec(spec_fd, &spec);
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-        fail("prctl(PR_SET_CHILD_SUBREAPER)");
-    block_forwarded(SIG_BLOCK);
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        fail("prctl(PR_SET_DUMPABLE)");
-    pid_t pid = fork(); /* the child is in the instance's PID namespace, if it has one */
-    if (pid < 0)
-        fail("fork");
-    if (pid == 0) {
-        for (int i = 0; i < N_FORWARDED; i++)
-            signal(forwarded_signals[i], SIG_DFL);
-        signal(PARENT_DIED_SIGNAL, SIG_DFL);
-        block_forwarded(SIG_UNBLOCK);
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-            fail("prctl(PR_SET_PDEATHSIG)");
+    pid_t pid = fork_payload(); /* the child is in the instance's PID namespace, if it has one */
+    if (pid == 0)
         exec_joined(&spec, cap_last);
-    }
     run_monitor(pid, cap_last);
 }
 
@@ -803,24 +814,8 @@ int main(int argc, char **argv)
         if (got != 1 || reply[0] != 'G')
             _exit(255); /* the engine could not start the helper and reports it itself */
     }
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
-        fail("prctl(PR_SET_CHILD_SUBREAPER)");
-
-    block_forwarded(SIG_BLOCK);
-    /* Before the fork, so that the monitor is never dumpable, not even for the instant after it. The child's
-     * exec of the stage makes the stage dumpable again; the payload's exec decides for the payload. */
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-        fail("prctl(PR_SET_DUMPABLE)");
-    pid_t pid = fork();
-    if (pid < 0)
-        fail("fork");
+    pid_t pid = fork_payload();
     if (pid == 0) {
-        for (int i = 0; i < N_FORWARDED; i++)
-            signal(forwarded_signals[i], SIG_DFL);
-        signal(PARENT_DIED_SIGNAL, SIG_DFL);
-        block_forwarded(SIG_UNBLOCK);
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-            fail("prctl(PR_SET_PDEATHSIG)");
         if (want_pid && want_init)
             run_init(stage_argv, cap_last);
         exec_stage(stage_argv, cap_last);
