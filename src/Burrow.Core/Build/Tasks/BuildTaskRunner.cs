@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Burrow.Core.Diagnostics;
 using Burrow.Core.Runtime.Launch;
@@ -20,24 +19,17 @@ public static class BuildTaskRunner
 
     public static int Run(string[] args)
     {
-        if (args.Length != 3 || !int.TryParse(args[0], CultureInfo.InvariantCulture, out int syncFd)
-            || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int jobFd)
-            || !int.TryParse(args[2], CultureInfo.InvariantCulture, out int level))
+        if (NamespaceCommandArguments.Parse(args) is not { } parsed)
         {
             Log.Failure(CommandName + " is started by burrow build, not by hand");
             return ExitCodes.Usage;
         }
-        Log.Level = (LogLevel)level;
-        using SafeFileHandle sync = FileDescriptors.Own(syncFd);
-        FileDescriptors.SetCloseOnExec(syncFd, true);
+        Log.Level = parsed.Level;
+        using SafeFileHandle sync = FileDescriptors.Own(parsed.SyncFd);
+        FileDescriptors.SetCloseOnExec(parsed.SyncFd, true);
         try
         {
-            BuildTask task;
-            using (SafeFileHandle job = FileDescriptors.Own(jobFd))
-            {
-                task = JsonSerializer.Deserialize(FileDescriptors.ReadAll(job, 64 << 20, "the build task"), BuildTaskJsonContext.Default.BuildTask)
-                    ?? throw new BurrowException("the build task is empty");
-            }
+            BuildTask task = parsed.ReadJob(BuildTaskJsonContext.Default.BuildTask, 64 << 20, "the build task");
             FileSystem.SetUmask(0x12); // 022: what the image's files get is what the task sets, not the caller's umask
             foreach (string kv in task.Env)
             {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Burrow.Core.Diagnostics;
 using Burrow.Core.Runtime.Launch;
@@ -18,25 +17,18 @@ public static class ImageHolderStage
 
     public static int Run(string[] args)
     {
-        if (args.Length != 3 || !int.TryParse(args[0], CultureInfo.InvariantCulture, out int syncFd)
-            || !int.TryParse(args[1], CultureInfo.InvariantCulture, out int jobFd)
-            || !int.TryParse(args[2], CultureInfo.InvariantCulture, out int level))
+        if (NamespaceCommandArguments.Parse(args) is not { } parsed)
         {
-            Log.Failure("__hold is started by burrow's image server, not by hand");
+            Log.Failure(Command + " is started by burrow's image server, not by hand");
             return ExitCodes.Usage;
         }
-        Log.Level = (LogLevel)level;
-        using SafeFileHandle sync = FileDescriptors.Own(syncFd);
+        Log.Level = parsed.Level;
+        using SafeFileHandle sync = FileDescriptors.Own(parsed.SyncFd);
         try
         {
-            FileDescriptors.SetCloseOnExec(syncFd, true);
+            FileDescriptors.SetCloseOnExec(parsed.SyncFd, true);
             ProcessSecurity.SetParentDeathSignal(9);
-            HolderJob job;
-            using (SafeFileHandle jobHandle = FileDescriptors.Own(jobFd))
-            {
-                job = JsonSerializer.Deserialize(FileDescriptors.ReadAll(jobHandle, 1 << 20, "the holder's job"), SharingJsonContext.Default.HolderJob)
-                    ?? throw new BurrowException("the holder's job is empty");
-            }
+            HolderJob job = parsed.ReadJob(SharingJsonContext.Default.HolderJob, 1 << 20, "the holder's job");
             Stage.FuseImageMount.Mount(new RootFsPlan(job.Image, RootFsKind.Squashfs, Writable: false), job.MountPoint, device =>
             {
                 if (!FileDescriptors.SendPacket(sync, StarterProtocol.ImageDevice, device))
