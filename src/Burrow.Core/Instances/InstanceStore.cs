@@ -4,6 +4,8 @@ using System.Text.RegularExpressions;
 using Burrow.Core.Diagnostics;
 using Burrow.Core.Files;
 using Burrow.Core.Runtime.Launch;
+using Burrow.Linux;
+using Microsoft.Win32.SafeHandles;
 
 namespace Burrow.Core.Instances;
 
@@ -47,14 +49,25 @@ public sealed partial class InstanceStore
 
     public string StderrPath(string name) => Path.Combine(Directory, name + ".err");
 
+    private const int MaxStateBytes = 16 << 20;
+
     public InstanceRecord? Read(string name)
     {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(StatePath(name)), InstanceJsonContext.Default.InstanceRecord);
+            // Never through a symlink, never a FIFO that would block: only the regular file itself.
+            using SafeFileHandle path = FileDescriptors.OpenPath(StatePath(name));
+            using SafeFileHandle file = FileDescriptors.OpenReadable(path, StatePath(name));
+            return JsonSerializer.Deserialize(FileDescriptors.ReadAll(file, MaxStateBytes, StatePath(name)), InstanceJsonContext.Default.InstanceRecord);
         }
-        catch (FileNotFoundException)
+        catch (LinuxException e) when (e.Errno == Errno.ENOENT)
         {
+            return null;
+        }
+        catch (Exception e) when (e is NotRegularFileException or LinuxException or InvalidDataException)
+        {
+            Log.Warning($"instance {name}: its state file {StatePath(name)} is not a regular file of at most {MaxStateBytes >> 20} MiB ({e.Message}); removing it");
+            Remove(name);
             return null;
         }
         catch (JsonException e)
