@@ -141,11 +141,11 @@ public sealed class SharedImageLease : IDisposable
         return FileDescriptors.OpenNoFollow(path, writable: false);
     }
 
-    /// <summary>A file of the server's 0700 directory, created 0600 if missing.</summary>
-    private static SafeFileHandle OpenPrivate(string path, FileMode mode, FileAccess access)
+    /// <summary>The new server's log, made afresh (0600, O_EXCL): whatever was at the path, a symlink included, is gone.</summary>
+    private static FileStream NewLog(string path)
     {
-        CreatePrivate(path);
-        return File.OpenHandle(path, mode, access, FileShare.ReadWrite);
+        File.Delete(path);
+        return Images.PrivateFiles.CreateFile(path);
     }
 
     private static void CreatePrivate(string path)
@@ -240,7 +240,7 @@ public sealed class SharedImageLease : IDisposable
         {
             using (writeEnd)
             using (SafeFileHandle nothing = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.ReadWrite))
-            using (SafeFileHandle log = OpenPrivate(Path.Combine(directory, "log"), FileMode.Append, FileAccess.Write))
+            using (FileStream log = NewLog(Path.Combine(directory, "log")))
             {
                 int jobNumber = (int)jobFd.DangerousGetHandle(), readyNumber = (int)writeEnd.DangerousGetHandle();
                 string self = RuntimePaths.FromProcess().Self;
@@ -248,7 +248,7 @@ public sealed class SharedImageLease : IDisposable
                     .Select(k => k + "=" + Environment.GetEnvironmentVariable(k)).ToArray();
                 // Its own stdin and stdout: a caller reading the container's output (srun, a pipe) must not wait for the server.
                 Processes.Spawn(self, [self, SharedImageServer.Command, jobNumber.ToString(CultureInfo.InvariantCulture), readyNumber.ToString(CultureInfo.InvariantCulture)],
-                    env, [jobNumber, readyNumber], [((int)nothing.DangerousGetHandle(), 0), ((int)nothing.DangerousGetHandle(), 1), ((int)log.DangerousGetHandle(), 2)]);
+                    env, [jobNumber, readyNumber], [((int)nothing.DangerousGetHandle(), 0), ((int)nothing.DangerousGetHandle(), 1), ((int)log.SafeFileHandle.DangerousGetHandle(), 2)]);
             }
             if (!FileDescriptors.WaitReadable(readEnd, StartTimeout))
             {
